@@ -1,0 +1,3 @@
+module github.com/signedgate/gateway
+
+go 1.26.8
