@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/signedgate/gateway/config"
+	"github.com/signedgate/gateway/internal/app"
+)
+
+func runServe(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(os.Stderr, "gateway serve takes no arguments (configuration is read from GATEWAY_* variables)\n")
+		return 2
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		return 2
+	}
+	log := newLogger(cfg)
+	slog.SetDefault(log)
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	defer a.Close()
+	if err := a.Run(ctx); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	log.Info("gateway stopped")
+	return 0
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	level, _ := config.ParseLogLevel(cfg.LogLevel) // validated by Load
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}

@@ -1,0 +1,175 @@
+// Package config owns the gateway's one configuration struct: it is read once
+// from GATEWAY_* environment variables and validated as a whole, so that every
+// bad value is reported at start, all at once, naming its variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is everything the gateway can be told from its environment.
+type Config struct {
+	// Addr is the listen address of the HTTP server.
+	Addr string `env:"ADDR" envDefault:":8080"`
+	// PublicURL is the absolute URL users reach the gateway at; it is used in
+	// redirects and links. Empty means http://localhost:<port of Addr>.
+	PublicURL string `env:"PUBLIC_URL"`
+	// DataDir holds the embedded record store, the generated admin token and
+	// output files.
+	DataDir string `env:"DATA_DIR" envDefault:"./data"`
+
+	// RedisURL switches the gateway from embedded mode to shared mode.
+	RedisURL    string `env:"REDIS_URL"`
+	RedisMode   string `env:"REDIS_MODE" envDefault:"single"`
+	RedisPrefix string `env:"REDIS_PREFIX" envDefault:"gateway:"`
+
+	// AdminToken guards /v1. In embedded mode an empty one is generated and
+	// kept in the data directory.
+	AdminToken string `env:"ADMIN_TOKEN"`
+
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
+
+	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"10s"`
+	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
+	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	MaxHeaderBytes    int           `env:"MAX_HEADER_BYTES" envDefault:"65536"`
+	// MaxAdminBodyBytes caps JSON bodies of the admin API.
+	MaxAdminBodyBytes int64 `env:"MAX_ADMIN_BODY_BYTES" envDefault:"1048576"`
+}
+
+// Prefix is the prefix of every environment variable the gateway reads.
+const Prefix = "GATEWAY_"
+
+// Load reads the configuration from the process environment.
+func Load() (Config, error) {
+	return LoadFrom(nil)
+}
+
+// LoadFrom reads the configuration from environ (KEY=VALUE strings); a nil
+// environ means the process environment.
+func LoadFrom(environ map[string]string) (Config, error) {
+	var c Config
+	opts := env.Options{Prefix: Prefix}
+	if environ != nil {
+		opts.Environment = environ
+	}
+	var problems []error
+	if err := env.ParseWithOptions(&c, opts); err != nil {
+		var agg env.AggregateError
+		if errors.As(err, &agg) {
+			problems = append(problems, agg.Errors...)
+		} else {
+			problems = append(problems, err)
+		}
+	}
+	problems = append(problems, c.validate()...)
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = defaultPublicURL(c.Addr)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return c, nil
+}
+
+// Error lists every problem found in the configuration.
+type Error struct{ Problems []error }
+
+func (e *Error) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.Error()
+	}
+	return "invalid configuration:\n  " + strings.Join(msgs, "\n  ")
+}
+
+func (e *Error) Unwrap() []error { return e.Problems }
+
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s%s: %s", Prefix, name, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("ADDR", "want host:port such as :8080, got %q", c.Addr)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("PUBLIC_URL", "want an absolute http(s) URL without query, got %q", c.PublicURL)
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("DATA_DIR", "must not be empty")
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			bad("REDIS_URL", "want redis://, rediss:// or unix:// URL")
+		}
+		if c.AdminToken == "" {
+			bad("ADMIN_TOKEN", "is required when GATEWAY_REDIS_URL is set, so that every instance shares it")
+		}
+	}
+	switch c.RedisMode {
+	case "single", "cluster", "sentinel":
+	default:
+		bad("REDIS_MODE", "want single, cluster or sentinel, got %q", c.RedisMode)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		bad("ADMIN_TOKEN", "must be at least 16 characters")
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		bad("LOG_LEVEL", "%v", err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("LOG_FORMAT", "want json or text, got %q", c.LogFormat)
+	}
+	positive := map[string]time.Duration{
+		"READ_HEADER_TIMEOUT": c.ReadHeaderTimeout,
+		"IDLE_TIMEOUT":        c.IdleTimeout,
+		"SHUTDOWN_TIMEOUT":    c.ShutdownTimeout,
+	}
+	for _, name := range []string{"READ_HEADER_TIMEOUT", "IDLE_TIMEOUT", "SHUTDOWN_TIMEOUT"} {
+		if positive[name] <= 0 {
+			bad(name, "must be a positive duration such as 10s")
+		}
+	}
+	if c.MaxHeaderBytes < 4096 {
+		bad("MAX_HEADER_BYTES", "must be at least 4096")
+	}
+	if c.MaxAdminBodyBytes < 1024 {
+		bad("MAX_ADMIN_BODY_BYTES", "must be at least 1024")
+	}
+	return errs
+}
+
+// Embedded reports whether the gateway runs without Redis.
+func (c *Config) Embedded() bool { return c.RedisURL == "" }
+
+// ParseLogLevel maps debug, info, warn and error to slog levels.
+func ParseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("want debug, info, warn or error, got %q", s)
+	}
+	return l, nil
+}
+
+func defaultPublicURL(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		port = "8080"
+	}
+	return "http://localhost:" + port
+}

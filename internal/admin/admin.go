@@ -1,0 +1,114 @@
+// Package admin owns the admin API's common ground: bearer-token
+// authentication, the router every resource registers its /v1 calls on, and
+// the strict JSON decoding of request bodies. Each resource's handlers live
+// beside its own model (buckets here; keys, bases and domains in theirs).
+package admin
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/signedgate/gateway/internal/apierr"
+)
+
+// Router registers admin calls on a mux, each behind the token check.
+type Router struct {
+	mux       *http.ServeMux
+	tokenHash [32]byte
+	// MaxBody caps JSON request bodies.
+	MaxBody int64
+}
+
+// NewRouter returns a router on mux that admits requests bearing token.
+func NewRouter(mux *http.ServeMux, token string, maxBody int64) *Router {
+	return &Router{mux: mux, tokenHash: sha256.Sum256([]byte(token)), MaxBody: maxBody}
+}
+
+// Handle registers h for pattern (such as "GET /v1/buckets") behind the
+// token check.
+func (rt *Router) Handle(pattern string, h apierr.HandlerFunc) {
+	rt.mux.Handle(pattern, apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if err := rt.authorize(r); err != nil {
+			return err
+		}
+		return h(w, r)
+	}))
+}
+
+func (rt *Router) authorize(r *http.Request) error {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized,
+			"missing admin token: send Authorization: Bearer <token>").
+			WithHeader("WWW-Authenticate", `Bearer realm="gateway admin"`)
+	}
+	// Comparing fixed-size hashes keeps the comparison constant-time even
+	// in the token's length.
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	if subtle.ConstantTimeCompare(got[:], rt.tokenHash[:]) != 1 {
+		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, "invalid admin token").
+			WithHeader("WWW-Authenticate", `Bearer realm="gateway admin", error="invalid_token"`)
+	}
+	return nil
+}
+
+// DecodeJSON reads r's body into v: one JSON object, no unknown fields (a
+// misspelt field is an error, not a silently ignored one), at most max bytes.
+// An empty body decodes as {} when allowEmpty is set.
+func DecodeJSON(r *http.Request, max int64, v any, allowEmpty bool) error {
+	body := http.MaxBytesReader(nil, r.Body, max)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apierr.New(http.StatusRequestEntityTooLarge, apierr.CodeTooLarge,
+				"request body is larger than %d bytes", max)
+		}
+		return apierr.BadRequest(apierr.CodeInvalidJSON, "could not read the request body")
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return apierr.BadRequest(apierr.CodeInvalidJSON, "request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apierr.BadRequest(apierr.CodeInvalidJSON, "request body is not valid JSON: %s", describeJSONError(err))
+	}
+	if dec.More() {
+		return apierr.BadRequest(apierr.CodeInvalidJSON, "request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)
+		}
+		return fmt.Sprintf("expected %s, got %s", typ.Type, typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of input"
+	default:
+		return "malformed JSON"
+	}
+}
+
+// OK is the answer of calls that only succeed.
+var OK = map[string]string{"status": "ok"}

@@ -1,0 +1,145 @@
+// Package app assembles the gateway from its configuration: the record store
+// (embedded or Redis), the admin token, the metrics registry, every part's
+// routes, and the HTTP server. cmd/gateway only parses and calls it; tests
+// start real instances through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/signedgate/gateway/config"
+	"github.com/signedgate/gateway/internal/admin"
+	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/redisconn"
+	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/store"
+	"github.com/signedgate/gateway/internal/store/filestore"
+	"github.com/signedgate/gateway/internal/store/redisstore"
+)
+
+// App is one running gateway instance.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	Store   store.Store
+	Redis   redis.UniversalClient // nil in embedded mode
+	Metrics *metrics.Metrics
+	// Registry is the Prometheus registry /metrics serves.
+	Registry *prometheus.Registry
+	// AdminToken is the token /v1 admits.
+	AdminToken string
+	// Buckets is the cached view of buckets.
+	Buckets *bucket.Repo
+
+	handler http.Handler
+	closers []func() error
+}
+
+// Now is the clock of the whole instance; tests may replace it.
+var Now = time.Now
+
+// New builds an instance from cfg. Close releases what it opened.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
+	a = &App{Config: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	token, err := adminToken(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.AdminToken = token
+	a.Registry = prometheus.NewRegistry()
+	a.Metrics = metrics.New(a.Registry)
+	a.Buckets = bucket.NewRepo(a.Store)
+	a.closers = append(a.closers, func() error { a.Buckets.Close(); return nil })
+
+	mux := http.NewServeMux()
+	adminRouter := admin.NewRouter(mux, token, cfg.MaxAdminBodyBytes)
+	(&bucket.API{Repo: a.Buckets, Now: Now}).Register(adminRouter)
+
+	routes := server.Routes{
+		Mux:      mux,
+		Gatherer: a.Registry,
+		Ready:    []server.Check{{Name: "store", Fn: a.Store.Ping}},
+	}
+	a.handler = server.Handler(routes, log, a.Metrics)
+	return a, nil
+}
+
+func (a *App) openStore(ctx context.Context) error {
+	cfg := a.Config
+	if cfg.Embedded() {
+		s, err := filestore.Open(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		a.Store = s
+		a.closers = append(a.closers, s.Close)
+		return nil
+	}
+	rdb, err := redisconn.Open(ctx, cfg.RedisURL, cfg.RedisMode)
+	if err != nil {
+		return err
+	}
+	a.Redis = rdb
+	a.closers = append(a.closers, rdb.Close)
+	s := redisstore.New(rdb, cfg.RedisPrefix, a.Log)
+	a.Store = s
+	a.closers = append(a.closers, s.Close)
+	return nil
+}
+
+// Handler is the instance's whole HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Serve answers on ln until ctx ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := server.New(server.Options{
+		ReadHeaderTimeout: a.Config.ReadHeaderTimeout,
+		IdleTimeout:       a.Config.IdleTimeout,
+		MaxHeaderBytes:    a.Config.MaxHeaderBytes,
+	}, a.handler, a.Log)
+	return server.Serve(ctx, srv, ln, a.Config.ShutdownTimeout)
+}
+
+// Run listens on the configured address and serves until ctx ends.
+func (a *App) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	mode := "embedded"
+	if !a.Config.Embedded() {
+		mode = "redis"
+	}
+	a.Log.Info("gateway listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "mode", mode)
+	return a.Serve(ctx, ln)
+}
+
+// Close releases the store and connections, last opened first.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/reqctx"
+)
+
+// A client may bring its own request id (a load balancer's, say) when it is
+// short and plain; anything else is replaced, so ids are safe to log.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// observe is the outermost middleware: request id, request-scoped logger,
+// panic recovery, access log and request metrics.
+func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		scope := &reqctx.Scope{RequestID: id, Logger: log.With("request_id", id)}
+		r = r.WithContext(reqctx.With(r.Context(), scope))
+		rec := &recorder{ResponseWriter: w}
+
+		m.InFlight.Inc()
+		defer func() {
+			m.InFlight.Dec()
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p) // the server's own signal to abort the response
+				}
+				scope.Logger.Error("panic serving request", "panic", p, "stack", string(debug.Stack()))
+				if !rec.wroteHeader {
+					apierr.WriteJSON(rec, http.StatusInternalServerError, apierr.Body{
+						Message: "internal error; the request id in X-Request-Id identifies it in the log",
+						Code:    apierr.CodeInternal,
+					})
+				}
+			}
+			route := r.Pattern
+			if route == "" || route == "/" {
+				route = "unmatched" // dynamic routes and misses: keep label cardinality bounded
+			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+			m.RequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+			scope.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("host", r.Host),
+				slog.String("path", r.URL.Path), // never the query: it carries signatures and tokens
+				slog.String("route", route),
+				slog.Int("status", status),
+				slog.Int64("bytes", rec.bytes),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("remote", r.RemoteAddr),
+			)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// recorder remembers the status and size of a response. It keeps the
+// optional interfaces that streaming depends on reachable through Unwrap
+// (http.ResponseController) and ReaderFrom (sendfile).
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.status = code
+		if code >= 200 {
+			r.wroteHeader = true
+		}
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = http.StatusOK, true
+	}
+	n, err := r.ResponseWriter.Write(p)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom lets io.Copy from an *os.File reach the connection's sendfile.
+func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = http.StatusOK, true
+	}
+	n, err := io.Copy(r.ResponseWriter, src)
+	r.bytes += n
+	return n, err
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,183 @@
+// Package server owns the HTTP server: its timeouts and limits, the
+// middleware every request passes through, the health and metrics endpoints,
+// the routing of requests to the parts of the gateway (fixed routes on a
+// ServeMux, custom domains by Host, signed-URL bases by path), JSON answers
+// for unknown routes and wrong methods, and graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/metrics"
+)
+
+// Router claims requests that fixed mux patterns cannot describe: it returns
+// the handler for r, or nil when r is not its own.
+type Router interface {
+	Route(r *http.Request) http.Handler
+}
+
+// RouterFunc adapts a function to Router.
+type RouterFunc func(r *http.Request) http.Handler
+
+// Route calls f.
+func (f RouterFunc) Route(r *http.Request) http.Handler { return f(r) }
+
+// Check is one readiness check, such as "redis answers".
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Routes is what the server dispatches to.
+type Routes struct {
+	// Mux holds the fixed routes (admin API, /media/..., uploads).
+	Mux *http.ServeMux
+	// Hosts are asked first: a custom domain owns every path on its host.
+	Hosts []Router
+	// Paths are asked when no mux pattern matched (signed-URL bases).
+	Paths []Router
+	// Ready are the readiness checks of /readyz.
+	Ready []Check
+	// Gatherer serves /metrics.
+	Gatherer prometheus.Gatherer
+}
+
+// Options are the server's limits.
+type Options struct {
+	Addr              string
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+	MaxHeaderBytes    int
+}
+
+// Handler builds the whole request path: middleware, then dispatch.
+func Handler(rt Routes, log *slog.Logger, m *metrics.Metrics) http.Handler {
+	mux := rt.Mux
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /readyz", readiness(rt.Ready))
+	if rt.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(rt.Gatherer, promhttp.HandlerOpts{}))
+	}
+	// The catch-all sees only requests no other pattern matched.
+	mux.Handle("/", fallback(mux, rt.Paths))
+
+	var h http.Handler = mux
+	if len(rt.Hosts) > 0 {
+		hosts := rt.Hosts
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, hr := range hosts {
+				if target := hr.Route(r); target != nil {
+					target.ServeHTTP(w, r)
+					return
+				}
+			}
+			mux.ServeHTTP(w, r)
+		})
+	}
+	return observe(h, log, m)
+}
+
+// probeMethods are tried to tell "no such route" (404) from "no such method
+// on this route" (405).
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+func fallback(mux *http.ServeMux, paths []Router) http.Handler {
+	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		for _, pr := range paths {
+			if target := pr.Route(r); target != nil {
+				target.ServeHTTP(w, r)
+				return nil
+			}
+		}
+		var allowed []string
+		for _, method := range probeMethods {
+			if method == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+				allowed = append(allowed, method)
+			}
+		}
+		if len(allowed) > 0 {
+			e := apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed,
+				"method %s is not allowed on %s", r.Method, r.URL.Path)
+			for _, m := range allowed {
+				e.WithHeader("Allow", m)
+			}
+			return e
+		}
+		return apierr.NotFound("no route for %s %s", r.Method, r.URL.Path)
+	})
+}
+
+func readiness(checks []Check) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status := http.StatusOK
+		results := map[string]string{}
+		for _, c := range checks {
+			if err := c.Fn(ctx); err != nil {
+				status = http.StatusServiceUnavailable
+				results[c.Name] = "unavailable"
+				slog.Default().Warn("readiness check failed", "check", c.Name, "err", err)
+				continue
+			}
+			results[c.Name] = "ok"
+		}
+		word := "ok"
+		if status != http.StatusOK {
+			word = "unavailable"
+		}
+		apierr.WriteJSON(w, status, map[string]any{"status": word, "checks": results})
+	})
+}
+
+// New returns an http.Server with explicit limits. Read and write timeouts
+// stay unset on purpose: uploads and media streams may take long; slow
+// clients are bounded by ReadHeaderTimeout and IdleTimeout, and handlers set
+// per-request deadlines through http.ResponseController where they need one.
+func New(opts Options, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              opts.Addr,
+		Handler:           h,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		MaxHeaderBytes:    opts.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve runs srv on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish within timeout, and returns.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
