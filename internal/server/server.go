@@ -21,16 +21,17 @@ import (
 )
 
 // Router claims requests that fixed mux patterns cannot describe: it returns
-// the handler for r, or nil when r is not its own.
+// the handler for r and a route name for metrics (such as "signed-url"), or
+// a nil handler when r is not its own.
 type Router interface {
-	Route(r *http.Request) http.Handler
+	Route(r *http.Request) (h http.Handler, name string)
 }
 
 // RouterFunc adapts a function to Router.
-type RouterFunc func(r *http.Request) http.Handler
+type RouterFunc func(r *http.Request) (http.Handler, string)
 
 // Route calls f.
-func (f RouterFunc) Route(r *http.Request) http.Handler { return f(r) }
+func (f RouterFunc) Route(r *http.Request) (http.Handler, string) { return f(r) }
 
 // Check is one readiness check, such as "redis answers".
 type Check struct {
@@ -79,7 +80,8 @@ func Handler(rt Routes, log *slog.Logger, m *metrics.Metrics) http.Handler {
 		hosts := rt.Hosts
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			for _, hr := range hosts {
-				if target := hr.Route(r); target != nil {
+				if target, name := hr.Route(r); target != nil {
+					r.Pattern = name
 					target.ServeHTTP(w, r)
 					return
 				}
@@ -97,7 +99,8 @@ var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, ht
 func fallback(mux *http.ServeMux, paths []Router) http.Handler {
 	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		for _, pr := range paths {
-			if target := pr.Route(r); target != nil {
+			if target, name := pr.Route(r); target != nil {
+				r.Pattern = name
 				target.ServeHTTP(w, r)
 				return nil
 			}
