@@ -59,7 +59,9 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 // Fetch GETs rawURL with the given extra headers and streams the body into
 // dst. On any error, dst may have received part of the body and the caller
 // must discard it; a body over the size cap is an error, never a silently
-// truncated file. Every error is an *Error.
+// truncated file. Headers follow redirects, except the credentials that
+// net/http drops when a redirect leaves the original domain (Authorization,
+// Cookie). Every error is an *Error.
 func (c *Client) Fetch(ctx context.Context, rawURL string, headers map[string]string, dst io.Writer) (Meta, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
