@@ -10,6 +10,8 @@ type Error struct {
 	Status int
 }
 
+var _ error = (*Error)(nil)
+
 func (e *Error) Error() string { return "token: " + e.Code }
 
 // The sentinels are shared and never carry request data: an error built
