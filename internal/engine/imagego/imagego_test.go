@@ -3,7 +3,6 @@ package imagego
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/gif"
@@ -336,5 +335,7 @@ func TestConversionsAreSupported(t *testing.T) {
 	if e.Version() == "" {
 		t.Error("got empty version")
 	}
-	_ = fmt.Sprint(e.Name())
+	if got := e.Name(); got != "imagego" {
+		t.Errorf("got name %q, want imagego", got)
+	}
 }
