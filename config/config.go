@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -44,6 +45,48 @@ type Config struct {
 	MaxHeaderBytes    int           `env:"MAX_HEADER_BYTES" envDefault:"65536"`
 	// MaxAdminBodyBytes caps JSON bodies of the admin API.
 	MaxAdminBodyBytes int64 `env:"MAX_ADMIN_BODY_BYTES" envDefault:"1048576"`
+
+	// Fetch limits every fetch of a user-supplied URL (job imports, website
+	// captures, uploads by URL).
+	Fetch Fetch `envPrefix:"FETCH_"`
+}
+
+// Fetch is the policy for fetching user-supplied URLs. Private, loopback,
+// link-local and similar addresses are refused unless allowed here.
+type Fetch struct {
+	AllowCIDRs   []string      `env:"ALLOW_CIDRS"`
+	AllowHosts   []string      `env:"ALLOW_HOSTS"`
+	MaxBytes     int64         `env:"MAX_BYTES" envDefault:"1073741824"`
+	Timeout      time.Duration `env:"TIMEOUT" envDefault:"5m"`
+	MaxRedirects int           `env:"MAX_REDIRECTS" envDefault:"5"`
+}
+
+func (f Fetch) validate(bad func(name, format string, args ...any)) {
+	for _, c := range f.AllowCIDRs {
+		if _, err := netip.ParsePrefix(strings.TrimSpace(c)); err != nil {
+			bad("FETCH_ALLOW_CIDRS", "%q is not a CIDR such as 10.0.0.0/8", c)
+		}
+	}
+	if f.MaxBytes <= 0 {
+		bad("FETCH_MAX_BYTES", "must be positive")
+	}
+	if f.Timeout <= 0 {
+		bad("FETCH_TIMEOUT", "must be a positive duration")
+	}
+	if f.MaxRedirects < 0 || f.MaxRedirects > 20 {
+		bad("FETCH_MAX_REDIRECTS", "must be between 0 and 20")
+	}
+}
+
+// Prefixes parses AllowCIDRs (validated by Load).
+func (f Fetch) Prefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, c := range f.AllowCIDRs {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(c)); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Prefix is the prefix of every environment variable the gateway reads.
@@ -151,6 +194,7 @@ func (c *Config) validate() []error {
 	if c.MaxAdminBodyBytes < 1024 {
 		bad("MAX_ADMIN_BODY_BYTES", "must be at least 1024")
 	}
+	c.Fetch.validate(bad)
 	return errs
 }
 

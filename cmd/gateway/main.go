@@ -14,6 +14,7 @@ const usage = `usage: gateway [command]
 
 commands:
   serve     run the gateway (the default)
+  sign      sign a URL, token or upload (gateway sign --help)
   version   print the version
   help      print this help
 
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args)
+	case "sign":
+		return runSign(args)
 	case "version", "--version", "-v":
 		return runVersion(args)
 	case "help", "--help", "-h":

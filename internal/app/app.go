@@ -19,6 +19,7 @@ import (
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/redisconn"
 	"github.com/signedgate/gateway/internal/server"
@@ -40,6 +41,8 @@ type App struct {
 	AdminToken string
 	// Buckets is the cached view of buckets.
 	Buckets *bucket.Repo
+	// Fetch fetches user-supplied URLs under the SSRF policy.
+	Fetch *fetch.Client
 
 	handler http.Handler
 	closers []func() error
@@ -66,20 +69,59 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	a.AdminToken = token
 	a.Registry = prometheus.NewRegistry()
 	a.Metrics = metrics.New(a.Registry)
-	a.Buckets = bucket.NewRepo(a.Store)
-	a.closers = append(a.closers, func() error { a.Buckets.Close(); return nil })
+	a.Fetch = fetch.NewClient(fetch.Policy{
+		AllowCIDRs:   cfg.Fetch.Prefixes(),
+		AllowHosts:   cfg.Fetch.AllowHosts,
+		MaxBytes:     cfg.Fetch.MaxBytes,
+		Timeout:      cfg.Fetch.Timeout,
+		MaxRedirects: cfg.Fetch.MaxRedirects,
+	})
+	if a.Config.Fetch.MaxRedirects == 0 {
+		// Policy reads 0 as "the default"; the operator asked for none.
+		a.Fetch = fetch.NewClient(fetch.Policy{
+			AllowCIDRs: cfg.Fetch.Prefixes(), AllowHosts: cfg.Fetch.AllowHosts,
+			MaxBytes: cfg.Fetch.MaxBytes, Timeout: cfg.Fetch.Timeout, MaxRedirects: -1,
+		})
+	}
 
 	mux := http.NewServeMux()
-	adminRouter := admin.NewRouter(mux, token, cfg.MaxAdminBodyBytes)
-	(&bucket.API{Repo: a.Buckets, Now: Now}).Register(adminRouter)
-
-	routes := server.Routes{
-		Mux:      mux,
-		Gatherer: a.Registry,
-		Ready:    []server.Check{{Name: "store", Fn: a.Store.Ping}},
+	m := &Mount{
+		Mux:   mux,
+		Admin: admin.NewRouter(mux, token, cfg.MaxAdminBodyBytes),
+		Routes: server.Routes{
+			Mux:      mux,
+			Gatherer: a.Registry,
+			Ready:    []server.Check{{Name: "store", Fn: a.Store.Ping}},
+		},
 	}
-	a.handler = server.Handler(routes, log, a.Metrics)
+	// Each part of the gateway mounts its routes; the order is the order of
+	// Hosts and Paths routers.
+	for _, mount := range []func(*Mount) error{
+		a.mountBuckets,
+	} {
+		if err := mount(m); err != nil {
+			return nil, err
+		}
+	}
+	a.handler = server.Handler(m.Routes, log, a.Metrics)
 	return a, nil
+}
+
+// Mount is what a part of the gateway registers itself on.
+type Mount struct {
+	Mux    *http.ServeMux // fixed public routes
+	Admin  *admin.Router  // /v1 calls behind the admin token
+	Routes server.Routes  // Hosts, Paths and Ready are appended to
+}
+
+// onClose registers fn to run when the instance closes.
+func (a *App) onClose(fn func() error) { a.closers = append(a.closers, fn) }
+
+func (a *App) mountBuckets(m *Mount) error {
+	a.Buckets = bucket.NewRepo(a.Store)
+	a.onClose(func() error { a.Buckets.Close(); return nil })
+	(&bucket.API{Repo: a.Buckets, Now: Now}).Register(m.Admin)
+	return nil
 }
 
 func (a *App) openStore(ctx context.Context) error {
