@@ -69,20 +69,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	a.AdminToken = token
 	a.Registry = prometheus.NewRegistry()
 	a.Metrics = metrics.New(a.Registry)
+	redirects := cfg.Fetch.MaxRedirects
+	if redirects == 0 {
+		redirects = -1 // the policy reads 0 as "the default"; the operator asked for none
+	}
 	a.Fetch = fetch.NewClient(fetch.Policy{
 		AllowCIDRs:   cfg.Fetch.Prefixes(),
 		AllowHosts:   cfg.Fetch.AllowHosts,
 		MaxBytes:     cfg.Fetch.MaxBytes,
 		Timeout:      cfg.Fetch.Timeout,
-		MaxRedirects: cfg.Fetch.MaxRedirects,
+		MaxRedirects: redirects,
 	})
-	if a.Config.Fetch.MaxRedirects == 0 {
-		// Policy reads 0 as "the default"; the operator asked for none.
-		a.Fetch = fetch.NewClient(fetch.Policy{
-			AllowCIDRs: cfg.Fetch.Prefixes(), AllowHosts: cfg.Fetch.AllowHosts,
-			MaxBytes: cfg.Fetch.MaxBytes, Timeout: cfg.Fetch.Timeout, MaxRedirects: -1,
-		})
-	}
 
 	mux := http.NewServeMux()
 	m := &Mount{
