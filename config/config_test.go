@@ -1,0 +1,88 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatalf("LoadFrom(empty): %v", err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "./data" || !c.Embedded() {
+		t.Errorf("defaults: got addr %q data %q embedded %v", c.Addr, c.DataDir, c.Embedded())
+	}
+	if c.PublicURL != "http://localhost:8080" {
+		t.Errorf("PublicURL: got %q, want http://localhost:8080", c.PublicURL)
+	}
+	if c.ReadHeaderTimeout != 10*time.Second || c.Fetch.MaxRedirects != 5 {
+		t.Errorf("durations: got %v, redirects %d", c.ReadHeaderTimeout, c.Fetch.MaxRedirects)
+	}
+}
+
+func TestPublicURLFollowsPortAndLosesTrailingSlash(t *testing.T) {
+	c, err := LoadFrom(map[string]string{"GATEWAY_ADDR": "127.0.0.1:9000"})
+	if err != nil || c.PublicURL != "http://localhost:9000" {
+		t.Fatalf("got %q, %v", c.PublicURL, err)
+	}
+	c, err = LoadFrom(map[string]string{"GATEWAY_PUBLIC_URL": "https://media.example.com/"})
+	if err != nil || c.PublicURL != "https://media.example.com" {
+		t.Fatalf("got %q, %v", c.PublicURL, err)
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	env := map[string]string{
+		"GATEWAY_ADDR":                 "nonsense",
+		"GATEWAY_PUBLIC_URL":           "ftp://x",
+		"GATEWAY_REDIS_URL":            "mysql://db",
+		"GATEWAY_LOG_LEVEL":            "loud",
+		"GATEWAY_LOG_FORMAT":           "xml",
+		"GATEWAY_IDLE_TIMEOUT":         "forever",
+		"GATEWAY_SHUTDOWN_TIMEOUT":     "-1s",
+		"GATEWAY_MAX_HEADER_BYTES":     "12",
+		"GATEWAY_FETCH_ALLOW_CIDRS":    "10.0.0.0/8,not-a-cidr",
+		"GATEWAY_REDIS_MODE":           "swarm",
+		"GATEWAY_MAX_ADMIN_BODY_BYTES": "abc",
+	}
+	_, err := LoadFrom(env)
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("got %v, want *config.Error", err)
+	}
+	msg := err.Error()
+	for _, name := range []string{
+		"GATEWAY_ADDR", "GATEWAY_PUBLIC_URL", "GATEWAY_REDIS_URL", "GATEWAY_LOG_LEVEL",
+		"GATEWAY_LOG_FORMAT", "GATEWAY_IDLE_TIMEOUT", "GATEWAY_SHUTDOWN_TIMEOUT",
+		"GATEWAY_MAX_HEADER_BYTES", "GATEWAY_FETCH_ALLOW_CIDRS", "GATEWAY_REDIS_MODE",
+		"GATEWAY_MAX_ADMIN_BODY_BYTES", "GATEWAY_ADMIN_TOKEN",
+	} {
+		if !strings.Contains(msg, name) {
+			t.Errorf("error does not name %s:\n%s", name, msg)
+		}
+	}
+}
+
+func TestRedisNeedsAnAdminToken(t *testing.T) {
+	_, err := LoadFrom(map[string]string{"GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/0"})
+	if err == nil || !strings.Contains(err.Error(), "GATEWAY_ADMIN_TOKEN") {
+		t.Fatalf("got %v, want an error naming GATEWAY_ADMIN_TOKEN", err)
+	}
+	_, err = LoadFrom(map[string]string{
+		"GATEWAY_REDIS_URL":   "redis://127.0.0.1:6379/0",
+		"GATEWAY_ADMIN_TOKEN": "0123456789abcdef0123",
+	})
+	if err != nil {
+		t.Fatalf("with a token: %v", err)
+	}
+}
+
+func TestErrorsNeverEchoTheAdminToken(t *testing.T) {
+	_, err := LoadFrom(map[string]string{"GATEWAY_ADMIN_TOKEN": "short-secret"})
+	if err == nil || strings.Contains(err.Error(), "short-secret") {
+		t.Fatalf("got %v; want an error that does not contain the token", err)
+	}
+}
