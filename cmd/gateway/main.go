@@ -15,6 +15,7 @@ const usage = `usage: gateway [command]
 commands:
   serve     run the gateway (the default)
   sign      sign a URL, token or upload (gateway sign --help)
+  healthcheck  exit 0 when the local gateway answers /healthz
   version   print the version
   help      print this help
 
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args)
+	case "healthcheck":
+		return runHealthcheck(args)
 	case "sign":
 		return runSign(args)
 	case "version", "--version", "-v":
