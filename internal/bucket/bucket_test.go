@@ -1,0 +1,63 @@
+package bucket
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"films", true}, {"a", true}, {"a-1", true}, {strings.Repeat("a", 63), true},
+		{"", false}, {"-a", false}, {"a-", false}, {"A", false}, {"a_b", false}, {"a.b", false},
+		{strings.Repeat("a", 64), false}, {"a/b", false}, {"..", false},
+	} {
+		if got := ValidateName(tc.name) == nil; got != tc.ok {
+			t.Errorf("ValidateName(%q): got ok=%v, want %v", tc.name, got, tc.ok)
+		}
+	}
+}
+
+func TestNormalizeOrigin(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		in, want string
+	}{
+		{"file://" + dir, "file://" + dir},
+		{"file://" + dir + "/", "file://" + dir},
+		{"file://localhost" + dir, "file://" + dir},
+		{"http://host:8080/prefix/", "http://host:8080/prefix"},
+		{"https://cdn.example.com", "https://cdn.example.com"},
+		{"https://cdn.example.com/a%20b", "https://cdn.example.com/a%20b"},
+	} {
+		got, err := NormalizeOrigin(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("NormalizeOrigin(%q): got %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "file://relative", "file:///no/such/dir/anywhere", "file://other-host/srv",
+		"ftp://h/x", "http://", "https://u:p@h/x", "http://h/x?q=1", "http://h/x#f", "javascript:alert(1)", "/srv/media"} {
+		if got, err := NormalizeOrigin(bad); err == nil {
+			t.Errorf("NormalizeOrigin(%q): got %q, want an error", bad, got)
+		}
+	}
+}
+
+func FuzzNormalizeOrigin(f *testing.F) {
+	for _, s := range []string{"file:///tmp", "http://h/p", "https://h:1/a%2Fb/", "file://h/x", "http://[::1]/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := NormalizeOrigin(in)
+		if err != nil {
+			return
+		}
+		// Accepted origins are canonical: normalising again changes nothing.
+		again, err := NormalizeOrigin(got)
+		if err != nil || again != got {
+			t.Fatalf("NormalizeOrigin(%q) = %q, then %q, %v", in, got, again, err)
+		}
+	})
+}
