@@ -1,0 +1,31 @@
+package app
+
+import (
+	"path/filepath"
+
+	"github.com/signedgate/gateway/internal/upload"
+)
+
+// mountUpload adds upload API keys and presets to the admin API and the
+// Cloudinary-compatible upload endpoint. It needs the buckets, so it mounts
+// after them.
+func (a *App) mountUpload(m *Mount) error {
+	keys := upload.NewKeyRepo(a.Store)
+	presets := upload.NewPresetRepo(a.Store)
+	a.onClose(func() error { keys.Close(); presets.Close(); return nil })
+	(&upload.AdminAPI{Keys: keys, Presets: presets, Buckets: a.Buckets, Now: Now}).Register(m.Admin)
+	svc := &upload.Service{
+		Keys:         keys,
+		Presets:      presets,
+		Buckets:      a.Buckets,
+		Fetch:        a.Fetch,
+		Now:          Now,
+		PublicURL:    a.Config.PublicURL,
+		MaxBytes:     a.Config.Upload.MaxBytes,
+		AllowV1:      a.Config.Upload.AllowSignatureV1,
+		WorkDir:      filepath.Join(a.Config.DataDir, "uploads"),
+		ChunkTimeout: a.Config.Upload.ChunkTimeout,
+	}
+	svc.Register(m.Mux)
+	return nil
+}
