@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/signedgate/gateway/internal/upload"
+	"github.com/signedgate/gateway/internal/upload/delivery"
 )
 
 // mountUpload adds upload API keys and presets to the admin API and the
@@ -27,5 +28,8 @@ func (a *App) mountUpload(m *Mount) error {
 		ChunkTimeout: a.Config.Upload.ChunkTimeout,
 	}
 	svc.Register(m.Mux)
+	// Delivery URLs start with a wildcard (the cloud name), which would
+	// conflict with other mux patterns, so they are a Paths router.
+	m.Routes.Paths = append(m.Routes.Paths, &delivery.Router{Keys: keys, Buckets: a.Buckets})
 	return nil
 }
