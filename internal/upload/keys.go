@@ -37,8 +37,8 @@ func (k APIKey) Public() APIKey {
 var (
 	// Cloud names appear as the first path segment of delivery URLs, so
 	// they stay URL-safe and lower-case, as Cloudinary's do.
-	cloudPattern  = regexp.MustCompile(`^[a-z0-9]([a-z0-9_-]{0,62})$`)
-	keyPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{6,64}$`)
+	cloudPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9_-]{0,62})$`)
+	keyPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{6,64}$`)
 	// Bringing an existing Cloudinary secret must work, and documentation
 	// examples use short ones ("abcd"); generated secrets are 27 characters.
 	secretPattern = regexp.MustCompile(`^[\x21-\x7e]{4,128}$`)

@@ -169,4 +169,3 @@ func isActive(a assets.Asset, ctype string) bool {
 	}
 	return strings.Contains(ctype, "svg") || strings.Contains(ctype, "html") || strings.Contains(ctype, "xml")
 }
-
