@@ -106,6 +106,9 @@ func (s *Service) stage(r io.Reader, filename string) (*staged, error) {
 	}
 	if err != nil {
 		k.finish(err, "", "")
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, badRequest("Upload interrupted: the body ended inside the file part")
+		}
 		return nil, badRequest("Upload interrupted: could not read the file part")
 	}
 	return k.finish(nil, filename, "")
