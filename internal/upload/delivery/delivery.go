@@ -125,7 +125,8 @@ func signedByAny(d uploadsig.DeliveryPath, keys []upload.APIKey) bool {
 
 // find looks the asset up in the buckets of the cloud's keys: first as a
 // public id with its extension split off (images, videos), then as the
-// whole name (raw assets keep the extension in the public id). The version
+// whole name (raw assets keep the extension in the public id; other assets
+// may be asked for without one). The version
 // segment is not checked, as on Cloudinary: it only busts caches.
 func (rt *Router) find(ctx context.Context, keys []upload.APIKey, d uploadsig.DeliveryPath, name string) (assets.Asset, assets.Dir, bool, error) {
 	seen := map[string]bool{}
@@ -155,7 +156,9 @@ func (rt *Router) find(ctx context.Context, keys []upload.APIKey, d uploadsig.De
 		if err != nil {
 			return a, dir, false, err
 		}
-		if ok && a.ResourceType == d.ResourceType && a.Format == "" {
+		// A URL without extension gets the asset in its stored format,
+		// as the SDKs build URLs when no format is given.
+		if ok && a.ResourceType == d.ResourceType {
 			return a, dir, true, nil
 		}
 	}
