@@ -1,7 +1,9 @@
 package app
 
 import (
+	"context"
 	"path/filepath"
+	"time"
 
 	"github.com/signedgate/gateway/internal/upload"
 	"github.com/signedgate/gateway/internal/upload/delivery"
@@ -28,6 +30,10 @@ func (a *App) mountUpload(m *Mount) error {
 		ChunkTimeout: a.Config.Upload.ChunkTimeout,
 	}
 	svc.Register(m.Mux)
+	// Abandoned chunked uploads are swept a few times per timeout.
+	ctx, cancel := context.WithCancel(context.Background())
+	go svc.RunJanitor(ctx, min(svc.ChunkTimeout/4, time.Minute))
+	a.onClose(func() error { cancel(); return nil })
 	// Delivery URLs start with a wildcard (the cloud name), which would
 	// conflict with other mux patterns, so they are a Paths router.
 	m.Routes.Paths = append(m.Routes.Paths, &delivery.Router{Keys: keys, Buckets: a.Buckets})
