@@ -266,3 +266,19 @@ func TestDestroy(t *testing.T) {
 		t.Errorf("destroy left %v", left)
 	}
 }
+
+// Public ids "a" and "a/b" cannot both exist, as on a file system; the
+// second is refused with a 400, never a 500.
+func TestPublicIDFolderConflict(t *testing.T) {
+	g := startGateway(t, nil)
+	for _, tc := range []struct{ first, second string }{{"p/q", "p"}, {"r", "r/s"}} {
+		if got := g.upload(t, "raw", map[string]string{"public_id": tc.first}, []byte("1"), "text/plain"); got.Status != 200 {
+			t.Fatalf("%s: %d %s", tc.first, got.Status, got.Raw)
+		}
+		got := g.upload(t, "raw", map[string]string{"public_id": tc.second}, []byte("2"), "text/plain")
+		want := "Public ID " + tc.second + " conflicts with an existing folder or asset of that name"
+		if got.Status != 400 || got.errorMessage() != want {
+			t.Errorf("%s after %s: got %d %s, want 400 %q", tc.second, tc.first, got.Status, got.Raw, want)
+		}
+	}
+}

@@ -29,13 +29,14 @@ const (
 
 // gateway is a real instance on 127.0.0.1 with one bucket and one key.
 type gateway struct {
-	t         *testing.T
+	t         testing.TB
+	App       *app.App
 	URL       string
 	BucketDir string
 	DataDir   string
 }
 
-func startGateway(t *testing.T, env map[string]string) *gateway {
+func startGateway(t testing.TB, env map[string]string) *gateway {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,6 +63,7 @@ func startGateway(t *testing.T, env map[string]string) *gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.App = a
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
@@ -131,7 +133,7 @@ func (r reply) errorMessage() string {
 	return m
 }
 
-func do(t *testing.T, req *http.Request) reply {
+func do(t testing.TB, req *http.Request) reply {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -161,7 +163,7 @@ func (g *gateway) get(path string) reply {
 }
 
 // files lists every regular file under dir, relative, for leftover checks.
-func files(t *testing.T, dir string) []string {
+func files(t testing.TB, dir string) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

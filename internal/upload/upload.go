@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"errors"
 	"encoding/hex"
 	"net/http"
 	"net/url"
@@ -216,6 +217,9 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 		prev = &old
 	}
 	if err := dir.Store(st.path, a, prev); err != nil {
+		if errors.Is(err, assets.ErrConflict) {
+			return nil, badRequest("Public ID %s conflicts with an existing folder or asset of that name", publicID)
+		}
 		return nil, internal(err)
 	}
 	st.path = "" // moved into place

@@ -147,6 +147,20 @@ func (d Dir) Lookup(typ, publicID string) (a Asset, ok bool, err error) {
 
 var errNotDir = errors.New("not a directory")
 
+// ErrConflict means the asset's file or record would replace a folder, or
+// its folder is already a file: public ids "a" and "a/b" cannot both be
+// stored, as on any file system.
+var ErrConflict = errors.New("public id conflicts with an existing folder or file")
+
+func conflict(err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	if (errors.As(err, &pe) && isConflict(pe.Err)) || (errors.As(err, &le) && isConflict(le.Err)) {
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return err
+}
+
 // Store moves the finished file at src into place for a and then writes its
 // record. src must be a file this process may move (it is renamed when on
 // the same file system, else copied). The file is written under a temporary
@@ -155,8 +169,11 @@ var errNotDir = errors.New("not a directory")
 // whose file name changed (another format) has its old file removed.
 func (d Dir) Store(src string, a Asset, old *Asset) error {
 	final := d.FilePath(a)
+	if st, err := os.Stat(final); err == nil && st.IsDir() {
+		return ErrConflict
+	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return fmt.Errorf("create asset directory: %w", err)
+		return fmt.Errorf("create asset directory: %w", conflict(err))
 	}
 	tmp, err := placeBeside(src, final)
 	if err != nil {
@@ -164,7 +181,7 @@ func (d Dir) Store(src string, a Asset, old *Asset) error {
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("move asset into place: %w", err)
+		return fmt.Errorf("move asset into place: %w", conflict(err))
 	}
 	if err := d.writeRecord(a); err != nil {
 		os.Remove(final)
@@ -214,8 +231,11 @@ func (d Dir) writeRecord(a Asset) error {
 		return fmt.Errorf("encode asset record: %w", err)
 	}
 	p := d.metaPath(a.Type, a.PublicID)
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return ErrConflict
+	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("create record directory: %w", err)
+		return fmt.Errorf("create record directory: %w", conflict(err))
 	}
 	f, err := os.CreateTemp(filepath.Dir(p), ".record-*")
 	if err != nil {
@@ -232,7 +252,7 @@ func (d Dir) writeRecord(a Asset) error {
 	}
 	if err := os.Rename(f.Name(), p); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("move record into place: %w", err)
+		return fmt.Errorf("move record into place: %w", conflict(err))
 	}
 	return nil
 }
