@@ -1,8 +1,8 @@
 package upload
 
 import (
-	"errors"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
