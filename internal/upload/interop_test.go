@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -160,6 +161,13 @@ func TestGoSDKInterop(t *testing.T) {
 	}
 	if back := g.get(pathOf(t, auth.SecureURL)); back.Status != 401 {
 		t.Errorf("unsigned GET %s: got %d, want 401", auth.SecureURL, back.Status)
+	}
+
+	g.admin("POST", "/v1/upload-presets", map[string]any{"name": "open", "cloud_name": testCloud,
+		"bucket": "uploads", "unsigned": true}, http.StatusCreated)
+	open, err := cld.Upload.UnsignedUpload(ctx, path, "open", uploader.UploadParams{PublicID: "go/open"})
+	if err != nil || open.Error.Message != "" || open.PublicID != "go/open" {
+		t.Fatalf("unsigned upload: %v %+v", err, open)
 	}
 
 	del, err := cld.Upload.Destroy(ctx, uploader.DestroyParams{PublicID: "go/image"})

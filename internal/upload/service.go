@@ -110,7 +110,9 @@ func (t target) secret() string { return t.key.APISecret }
 func (s *Service) authenticate(ctx context.Context, cloud, action string, p uploadsig.Params) (target, error) {
 	t := target{cloud: cloud}
 	var bucketName string
-	if p["signature"] == "" && p["api_key"] == "" && p["upload_preset"] != "" {
+	// No signature plus a preset is an unsigned upload, whether or not the
+	// client also sent its api_key.
+	if p["signature"] == "" && p["upload_preset"] != "" {
 		if action != "upload" {
 			return t, missingParam("signature")
 		}
