@@ -38,6 +38,13 @@ type gateway struct {
 
 func startGateway(t testing.TB, env map[string]string) *gateway {
 	t.Helper()
+	return startInstance(t, env, "")
+}
+
+// startInstance starts an instance; with bucketDir set it joins an existing
+// setup (shared Redis) instead of creating the bucket and key.
+func startInstance(t testing.TB, env map[string]string, bucketDir string) *gateway {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +79,10 @@ func startGateway(t testing.TB, env map[string]string) *gateway {
 		<-done
 		a.Close()
 	})
+	if bucketDir != "" {
+		g.BucketDir = bucketDir
+		return g
+	}
 	g.admin("PUT", "/v1/buckets/uploads", map[string]any{"origin": "file://" + g.BucketDir}, http.StatusCreated)
 	g.admin("POST", "/v1/api-keys", map[string]any{"cloud_name": testCloud, "bucket": "uploads",
 		"api_key": testKey, "api_secret": testSecret}, http.StatusCreated)

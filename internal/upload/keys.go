@@ -3,6 +3,7 @@ package upload
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -105,11 +106,37 @@ func NewKeyID() string { return randomString("123456789", 1) + randomString(digi
 func NewSecret() string { return randomString(urlSafe, 27) }
 
 // KeyRepo is the cached view of API keys.
-type KeyRepo struct{ *store.Collection[APIKey] }
+type KeyRepo struct {
+	*store.Collection[APIKey]
+	store store.Store
+}
 
 // NewKeyRepo returns the API keys of s.
 func NewKeyRepo(s store.Store) *KeyRepo {
-	return &KeyRepo{store.NewCollection[APIKey](s, KeyKind)}
+	return &KeyRepo{store.NewCollection[APIKey](s, KeyKind), s}
+}
+
+// LookupFresh reads the key from the store itself, past the cache: an
+// upload is refused the moment its key is deleted on any instance, not
+// after the change notification arrives. Uploads are not a hot path, so
+// one store round trip each is cheap.
+func (r *KeyRepo) LookupFresh(ctx context.Context, key string) (APIKey, bool, error) {
+	return lookupFresh[APIKey](ctx, r.store, KeyKind, key)
+}
+
+func lookupFresh[T any](ctx context.Context, s store.Store, kind, id string) (T, bool, error) {
+	var v T
+	data, err := s.Get(ctx, kind, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, err
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, false, fmt.Errorf("decode %s %q: %w", kind, id, err)
+	}
+	return v, true, nil
 }
 
 // Lookup returns the key, reporting whether it exists.
@@ -158,11 +185,19 @@ func ValidatePresetName(name string) error {
 }
 
 // PresetRepo is the cached view of upload presets.
-type PresetRepo struct{ *store.Collection[Preset] }
+type PresetRepo struct {
+	*store.Collection[Preset]
+	store store.Store
+}
 
 // NewPresetRepo returns the upload presets of s.
 func NewPresetRepo(s store.Store) *PresetRepo {
-	return &PresetRepo{store.NewCollection[Preset](s, PresetKind)}
+	return &PresetRepo{store.NewCollection[Preset](s, PresetKind), s}
+}
+
+// LookupFresh reads the preset past the cache, like KeyRepo.LookupFresh.
+func (r *PresetRepo) LookupFresh(ctx context.Context, name string) (Preset, bool, error) {
+	return lookupFresh[Preset](ctx, r.store, PresetKind, name)
 }
 
 // Lookup returns the preset, reporting whether it exists.

@@ -116,7 +116,7 @@ func (s *Service) authenticate(ctx context.Context, cloud, action string, p uplo
 		if action != "upload" {
 			return t, missingParam("signature")
 		}
-		pr, ok, err := s.Presets.Lookup(ctx, p["upload_preset"])
+		pr, ok, err := s.Presets.LookupFresh(ctx, p["upload_preset"])
 		if err != nil {
 			return t, internal(err)
 		}
@@ -132,7 +132,7 @@ func (s *Service) authenticate(ctx context.Context, cloud, action string, p uplo
 		if keyID == "" {
 			return t, missingParam("api_key")
 		}
-		k, ok, err := s.Keys.Lookup(ctx, keyID)
+		k, ok, err := s.Keys.LookupFresh(ctx, keyID)
 		if err != nil {
 			return t, internal(err)
 		}
