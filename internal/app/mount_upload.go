@@ -28,6 +28,7 @@ func (a *App) mountUpload(m *Mount) error {
 		AllowV1:      a.Config.Upload.AllowSignatureV1,
 		WorkDir:      filepath.Join(a.Config.DataDir, "uploads"),
 		ChunkTimeout: a.Config.Upload.ChunkTimeout,
+		Refusals:     a.Metrics.Refusals,
 	}
 	svc.Register(m.Mux)
 	// Abandoned chunked uploads are swept a few times per timeout.
@@ -36,6 +37,6 @@ func (a *App) mountUpload(m *Mount) error {
 	a.onClose(func() error { cancel(); return nil })
 	// Delivery URLs start with a wildcard (the cloud name), which would
 	// conflict with other mux patterns, so they are a Paths router.
-	m.Routes.Paths = append(m.Routes.Paths, &delivery.Router{Keys: keys, Buckets: a.Buckets})
+	m.Routes.Paths = append(m.Routes.Paths, &delivery.Router{Keys: keys, Buckets: a.Buckets, Refusals: a.Metrics.Refusals})
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
@@ -30,7 +32,19 @@ type Service struct {
 	// ChunkTimeout is how long an unfinished chunked upload is kept.
 	ChunkTimeout time.Duration
 
+	// Refusals counts failed credential checks by reason (flow "upload");
+	// nil disables counting.
+	Refusals *prometheus.CounterVec
+
 	locks pathLocks
+}
+
+// refuse counts a credential refusal and returns err.
+func (s *Service) refuse(reason string, err error) error {
+	if s.Refusals != nil {
+		s.Refusals.WithLabelValues("upload", reason).Inc()
+	}
+	return err
 }
 
 func (s *Service) stageDir() string { return filepath.Join(s.WorkDir, "staging") }
@@ -114,42 +128,42 @@ func (s *Service) authenticate(ctx context.Context, cloud, action string, p uplo
 	// client also sent its api_key.
 	if p["signature"] == "" && p["upload_preset"] != "" {
 		if action != "upload" {
-			return t, missingParam("signature")
+			return t, s.refuse("missing_signature", missingParam("signature"))
 		}
 		pr, ok, err := s.Presets.LookupFresh(ctx, p["upload_preset"])
 		if err != nil {
 			return t, internal(err)
 		}
 		if !ok || pr.CloudName != cloud {
-			return t, badRequest("Upload preset not found")
+			return t, s.refuse("unknown_preset", badRequest("Upload preset not found"))
 		}
 		if !pr.Unsigned {
-			return t, badRequest("Upload preset must be whitelisted for unsigned uploads")
+			return t, s.refuse("signed_preset", badRequest("Upload preset must be whitelisted for unsigned uploads"))
 		}
 		t.preset, bucketName = &pr, pr.Bucket
 	} else {
 		keyID := p["api_key"]
 		if keyID == "" {
-			return t, missingParam("api_key")
+			return t, s.refuse("missing_api_key", missingParam("api_key"))
 		}
 		k, ok, err := s.Keys.LookupFresh(ctx, keyID)
 		if err != nil {
 			return t, internal(err)
 		}
 		if !ok {
-			return t, unauthorized("Unknown API key %s", truncate(keyID, 64))
+			return t, s.refuse("unknown_key", unauthorized("Unknown API key %s", truncate(keyID, 64)))
 		}
 		if k.CloudName != cloud {
-			return t, unauthorized("Invalid cloud_name %s", truncate(cloud, 64))
+			return t, s.refuse("wrong_cloud", unauthorized("Invalid cloud_name %s", truncate(cloud, 64)))
 		}
 		if p["signature"] == "" {
-			return t, missingParam("signature")
+			return t, s.refuse("missing_signature", missingParam("signature"))
 		}
 		if err := uploadsig.CheckTimestamp(p["timestamp"], s.Now()); err != nil {
-			return t, err
+			return t, s.refuse("timestamp", err)
 		}
 		if _, err := uploadsig.Verify(p, p["signature"], k.APISecret, s.AllowV1); err != nil {
-			return t, err
+			return t, s.refuse("bad_signature", err)
 		}
 		t.key, bucketName = k, k.Bucket
 	}

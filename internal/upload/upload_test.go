@@ -191,6 +191,16 @@ func TestUploadRefusals(t *testing.T) {
 	if leftover := files(t, g.BucketDir); len(leftover) != 0 {
 		t.Errorf("refused uploads left files: %v", leftover)
 	}
+	metrics := string(g.get("/metrics").Raw)
+	for _, want := range []string{
+		`gateway_verification_refusals_total{flow="upload",reason="bad_signature"} 2`,
+		`gateway_verification_refusals_total{flow="upload",reason="timestamp"} 2`,
+		`gateway_verification_refusals_total{flow="upload",reason="unknown_key"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)

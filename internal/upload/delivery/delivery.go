@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/server"
@@ -25,6 +27,15 @@ import (
 type Router struct {
 	Keys    *upload.KeyRepo
 	Buckets *bucket.Repo
+	// Refusals counts signature refusals (flow "upload-delivery"); nil
+	// disables counting.
+	Refusals *prometheus.CounterVec
+}
+
+func (rt *Router) refuse(reason string) {
+	if rt.Refusals != nil {
+		rt.Refusals.WithLabelValues("upload-delivery", reason).Inc()
+	}
 }
 
 var _ server.Router = (*Router)(nil)
@@ -65,10 +76,12 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, d uploadsig.Deli
 		return apierr.NotFound("resource not found")
 	case assets.Authenticated:
 		if d.Signature == "" {
+			rt.refuse("missing_signature")
 			return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized,
 				"authenticated assets need a signed URL (s--SIG--)")
 		}
 		if !signedByAny(d, keys) {
+			rt.refuse("bad_signature")
 			return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, "invalid delivery signature")
 		}
 	}
