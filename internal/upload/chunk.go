@@ -92,15 +92,13 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 	if st.size != cr.last-cr.first+1 {
 		return badRequest("Chunk of %d bytes does not match Content-Range %s", st.size, header)
 	}
-	if cr.last+1 > s.MaxBytes {
-		dir := s.chunkPath(t, uploadID)
-		os.RemoveAll(dir)
-		return tooLarge(max(cr.total, cr.last+1), s.MaxBytes)
-	}
-
 	dir := s.chunkPath(t, uploadID)
 	unlock := s.locks.lock(dir)
 	defer unlock()
+	if cr.last+1 > s.MaxBytes || cr.total > s.MaxBytes {
+		os.RemoveAll(dir)
+		return tooLarge(max(cr.total, cr.last+1), s.MaxBytes)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return internal(fmt.Errorf("create chunk directory: %w", err))
 	}

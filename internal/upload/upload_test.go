@@ -267,3 +267,33 @@ func TestUploadResultTypes(t *testing.T) {
 		t.Errorf("delivery Content-Type: got %q", ct)
 	}
 }
+
+// The delivery vectors carry transformations, which the gateway does not
+// apply yet: with their signature they get that 400, and tampered they get
+// the 401 of a bad signature.
+func TestDeliveryVectorsThroughEndpoint(t *testing.T) {
+	vec := loadVectors(t)
+	g := startGateway(t, nil)
+	g.admin("POST", "/v1/api-keys", map[string]any{"cloud_name": "demo", "bucket": "uploads",
+		"api_key": "vectorkey", "api_secret": "abcd"}, http.StatusCreated)
+	for _, v := range vec.DeliveryURLs {
+		t.Run(v.URL, func(t *testing.T) {
+			u, _ := url.Parse(v.URL)
+			d, err := uploadsig.ParseDeliveryPath(u.EscapedPath())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.SignedPart() != v.SignedString || d.Signature != v.Signature {
+				t.Fatalf("parsed %+v, want signed part %q and signature %q", d, v.SignedString, v.Signature)
+			}
+			got := g.get(u.EscapedPath())
+			if got.Status != 400 || !strings.Contains(string(got.Raw), "transformations are not supported yet") {
+				t.Errorf("signed: got %d %s, want 400 about transformations", got.Status, got.Raw)
+			}
+			tampered := strings.Replace(u.EscapedPath(), "w_", "w_9", 1)
+			if got := g.get(tampered); got.Status != 401 {
+				t.Errorf("tampered %s: got %d %s, want 401", tampered, got.Status, got.Raw)
+			}
+		})
+	}
+}

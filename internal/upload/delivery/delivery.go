@@ -66,24 +66,24 @@ func (rt *Router) Route(r *http.Request) (http.Handler, string) {
 
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request, d uploadsig.DeliveryPath, keys []upload.APIKey) error {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
+	// Credentials first, so a refusal for an unsupported feature never
+	// tells an unsigned caller anything about an authenticated asset.
+	switch {
+	case d.Type == assets.Private:
+		// Private assets are reachable through the API only, never by URL.
+		return apierr.NotFound("resource not found")
+	case d.Type == assets.Authenticated && d.Signature == "":
+		rt.refuse("missing_signature")
+		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized,
+			"authenticated assets need a signed URL (s--SIG--)")
+	case d.Signature != "" && !signedByAny(d, keys):
+		// A signature that is present must hold, whatever the type.
+		rt.refuse("bad_signature")
+		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, "invalid delivery signature")
+	}
 	if len(d.Transformation) > 0 {
 		return apierr.BadRequest("TRANSFORMATION_UNSUPPORTED",
 			"transformations are not supported yet: request the original, without %q", strings.Join(d.Transformation, "/"))
-	}
-	switch d.Type {
-	case assets.Private:
-		// Private assets are reachable through the API only, never by URL.
-		return apierr.NotFound("resource not found")
-	case assets.Authenticated:
-		if d.Signature == "" {
-			rt.refuse("missing_signature")
-			return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized,
-				"authenticated assets need a signed URL (s--SIG--)")
-		}
-		if !signedByAny(d, keys) {
-			rt.refuse("bad_signature")
-			return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, "invalid delivery signature")
-		}
 	}
 	name, err := url.PathUnescape(d.PublicID)
 	if err != nil {
