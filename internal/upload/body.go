@@ -57,10 +57,12 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) (*body, error
 	}
 }
 
-// maxFormBytes bounds an urlencoded body: a base64 data: URI of the largest
-// allowed file, escaped, plus the other fields.
+// maxFormBytes bounds an urlencoded body (held in memory to parse it): a
+// base64 data: URI of the largest allowed file (4/3 of it) with the few
+// characters form encoding escapes, plus the other fields. Large files
+// belong in multipart bodies, which are streamed to disk.
 func (s *Service) maxFormBytes() int64 {
-	return s.MaxBytes/3*4*3/2 + maxFieldsBytes
+	return s.MaxBytes/2*3 + maxFieldsBytes
 }
 
 func (s *Service) readForm(w http.ResponseWriter, r *http.Request, b *body) error {
