@@ -297,3 +297,37 @@ func TestDeliveryVectorsThroughEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// Version 1 signatures (no escaping of "&") are accepted only while
+// GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1 is true; refused, the message shows the
+// version 2 string.
+func TestSignatureVersion1Setting(t *testing.T) {
+	for _, tc := range []struct {
+		setting    string
+		wantStatus int
+	}{{"", 200}, {"true", 200}, {"false", 401}} {
+		t.Run("allow="+tc.setting, func(t *testing.T) {
+			env := map[string]string{}
+			if tc.setting != "" {
+				env["GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1"] = tc.setting
+			}
+			g := startGateway(t, env)
+			v := url.Values{"public_id": {"v1"}, "notification_url": {"https://example.com/cb?a=1&b=2"},
+				"timestamp": {strconv.FormatInt(time.Now().Unix(), 10)}, "api_key": {testKey}}
+			v1 := uploadsig.StringToSign(uploadsig.Collect(v), 1)
+			v.Set("signature", uploadsig.Sign(v1, testSecret, uploadsig.SHA256))
+			v.Set("file", dataURI("text/plain", []byte("x")))
+			got := g.postForm("/v1_1/"+testCloud+"/raw/upload", v)
+			if got.Status != tc.wantStatus {
+				t.Fatalf("got %d %s, want %d", got.Status, got.Raw, tc.wantStatus)
+			}
+			if tc.wantStatus == 401 {
+				want := fmt.Sprintf("Invalid Signature %s. String to sign - '%s'.", v.Get("signature"),
+					strings.ReplaceAll(v1, "a=1&b=2", "a=1%26b=2"))
+				if got.errorMessage() != want {
+					t.Errorf("got %q, want %q", got.errorMessage(), want)
+				}
+			}
+		})
+	}
+}
