@@ -72,7 +72,7 @@ func TestNodeSDKInterop(t *testing.T) {
 		t.Fatalf("node: %v\n%s", err, stderr.String())
 	}
 	var res struct {
-		Image, Data, Large, Auth map[string]any
+		Image, Data, Large, Auth, Doomed map[string]any
 		AuthURL                  string
 		Destroy, DestroyAgain    map[string]any
 	}
@@ -85,6 +85,7 @@ func TestNodeSDKInterop(t *testing.T) {
 		want   []byte
 	}{
 		{"image", res.Image, img},
+		{"data URI", res.Data, []byte("hello from a data URI")},
 		{"large", res.Large, large},
 		{"authenticated", res.Auth, img},
 	}
@@ -108,8 +109,8 @@ func TestNodeSDKInterop(t *testing.T) {
 	if res.Destroy["result"] != "ok" || res.DestroyAgain["result"] != "not found" {
 		t.Errorf("destroy: got %v then %v, want ok then not found", res.Destroy, res.DestroyAgain)
 	}
-	data, _ := res.Data["secure_url"].(string)
-	if back := g.get(pathOf(t, data)); back.Status != 404 {
+	doomed, _ := res.Doomed["secure_url"].(string)
+	if back := g.get(pathOf(t, doomed)); back.Status != 404 {
 		t.Errorf("destroyed asset: got %d, want 404", back.Status)
 	}
 }

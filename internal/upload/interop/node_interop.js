@@ -25,8 +25,9 @@ async function main() {
   out.authURL = cloudinary.url('node/secret', {
     type: 'authenticated', sign_url: true, format: out.auth.format, version: out.auth.version,
   });
-  out.destroy = await cloudinary.uploader.destroy('node/data.txt', { resource_type: 'raw' });
-  out.destroyAgain = await cloudinary.uploader.destroy('node/data.txt', { resource_type: 'raw' });
+  out.doomed = await cloudinary.uploader.upload(imagePath, { public_id: 'node/doomed' });
+  out.destroy = await cloudinary.uploader.destroy('node/doomed');
+  out.destroyAgain = await cloudinary.uploader.destroy('node/doomed');
   process.stdout.write(JSON.stringify(out));
 }
 
