@@ -73,8 +73,8 @@ func TestNodeSDKInterop(t *testing.T) {
 	}
 	var res struct {
 		Image, Data, Large, Auth, Doomed map[string]any
-		AuthURL                  string
-		Destroy, DestroyAgain    map[string]any
+		AuthURL                          string
+		Destroy, DestroyAgain            map[string]any
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("decode %s: %v", out, err)
