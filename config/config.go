@@ -49,6 +49,8 @@ type Config struct {
 	// Fetch limits every fetch of a user-supplied URL (job imports, website
 	// captures, uploads by URL).
 	Fetch Fetch `envPrefix:"FETCH_"`
+	// Upload configures signed uploads (Cloudinary-compatible).
+	Upload Upload `envPrefix:"UPLOAD_"`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -195,6 +197,7 @@ func (c *Config) validate() []error {
 		bad("MAX_ADMIN_BODY_BYTES", "must be at least 1024")
 	}
 	c.Fetch.validate(bad)
+	c.Upload.validate(bad)
 	return errs
 }
 

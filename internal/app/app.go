@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	// Hosts and Paths routers.
 	for _, mount := range []func(*Mount) error{
 		a.mountBuckets,
+		a.mountUpload,
 	} {
 		if err := mount(m); err != nil {
 			return nil, err

@@ -1,0 +1,29 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestUploadConfig(t *testing.T) {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Upload.MaxBytes != 100<<20 || !c.Upload.AllowSignatureV1 || c.Upload.ChunkTimeout != time.Hour {
+		t.Errorf("defaults: got %+v", c.Upload)
+	}
+	for _, tc := range []struct{ name, value, want string }{
+		{"GATEWAY_UPLOAD_MAX_BYTES", "0", "GATEWAY_UPLOAD_MAX_BYTES: must be positive"},
+		{"GATEWAY_UPLOAD_CHUNK_TIMEOUT", "-1s", "GATEWAY_UPLOAD_CHUNK_TIMEOUT: must be a positive duration"},
+		{"GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1", "maybe", "AllowSignatureV1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadFrom(map[string]string{tc.name: tc.value})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}

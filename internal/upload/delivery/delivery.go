@@ -1,0 +1,187 @@
+// Package delivery owns the delivery of uploaded assets at Cloudinary-style
+// URLs, /<cloud>/<resource_type>/<type>/[s--SIG--/][v<version>/]<public_id>.<ext>:
+// which requests it claims (only clouds that have an API key), which asset
+// types need a signature (authenticated) or are never delivered (private),
+// and serving the file with Range, ETag and safe content headers.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/upload"
+	"github.com/signedgate/gateway/internal/upload/assets"
+	"github.com/signedgate/gateway/internal/verify/uploadsig"
+)
+
+// Router claims delivery URLs of clouds that have an API key.
+type Router struct {
+	Keys    *upload.KeyRepo
+	Buckets *bucket.Repo
+	// Refusals counts signature refusals (flow "upload-delivery"); nil
+	// disables counting.
+	Refusals *prometheus.CounterVec
+}
+
+func (rt *Router) refuse(reason string) {
+	if rt.Refusals != nil {
+		rt.Refusals.WithLabelValues("upload-delivery", reason).Inc()
+	}
+}
+
+var _ server.Router = (*Router)(nil)
+
+var resourceTypes = map[string]bool{"image": true, "video": true, "raw": true}
+
+// Route returns the delivery handler for r, or nil when r is not a delivery
+// URL of a known cloud; other routers then get their turn.
+func (rt *Router) Route(r *http.Request) (http.Handler, string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return nil, ""
+	}
+	d, err := uploadsig.ParseDeliveryPath(r.URL.EscapedPath())
+	if err != nil || !resourceTypes[d.ResourceType] || !assets.ValidType(d.Type) {
+		return nil, ""
+	}
+	keys, err := rt.Keys.ForCloud(r.Context(), d.Cloud)
+	if err != nil {
+		return apierr.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return err }), "upload-delivery"
+	}
+	if len(keys) == 0 {
+		return nil, ""
+	}
+	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return rt.serve(w, r, d, keys)
+	}), "upload-delivery"
+}
+
+func (rt *Router) serve(w http.ResponseWriter, r *http.Request, d uploadsig.DeliveryPath, keys []upload.APIKey) error {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	// Credentials first, so a refusal for an unsupported feature never
+	// tells an unsigned caller anything about an authenticated asset.
+	switch {
+	case d.Type == assets.Private:
+		// Private assets are reachable through the API only, never by URL.
+		return apierr.NotFound("resource not found")
+	case d.Type == assets.Authenticated && d.Signature == "":
+		rt.refuse("missing_signature")
+		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized,
+			"authenticated assets need a signed URL (s--SIG--)")
+	case d.Signature != "" && !signedByAny(d, keys):
+		// A signature that is present must hold, whatever the type.
+		rt.refuse("bad_signature")
+		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, "invalid delivery signature")
+	}
+	if len(d.Transformation) > 0 {
+		return apierr.BadRequest("TRANSFORMATION_UNSUPPORTED",
+			"transformations are not supported yet: request the original, without %q", strings.Join(d.Transformation, "/"))
+	}
+	name, err := url.PathUnescape(d.PublicID)
+	if err != nil {
+		return apierr.NotFound("resource not found")
+	}
+	a, dir, ok, err := rt.find(r.Context(), keys, d, name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apierr.NotFound("resource not found")
+	}
+	f, err := os.Open(dir.FilePath(a))
+	if errors.Is(err, os.ErrNotExist) {
+		return apierr.NotFound("resource not found")
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := w.Header()
+	ctype := a.MIME
+	if ctype == "" || ctype == "application/octet-stream" {
+		ctype = "application/octet-stream"
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("ETag", `"`+a.ETag+`"`)
+	if isActive(a, ctype) {
+		// An uploaded SVG or HTML file must not run script on this origin.
+		h.Set("Content-Security-Policy", "sandbox")
+	}
+	if a.Type == assets.Authenticated {
+		h.Set("Cache-Control", "private, max-age=3600")
+	} else {
+		h.Set("Cache-Control", "public, max-age=31536000")
+	}
+	http.ServeContent(w, r, "", a.CreatedAt, f)
+	return nil
+}
+
+// signedByAny checks the URL signature against the secret of each of the
+// cloud's keys, so keys can be rotated without breaking published URLs.
+func signedByAny(d uploadsig.DeliveryPath, keys []upload.APIKey) bool {
+	for _, k := range keys {
+		if uploadsig.VerifyDelivery(d.SignedPart(), d.Signature, k.APISecret) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// find looks the asset up in the buckets of the cloud's keys: first as a
+// public id with its extension split off (images, videos), then as the
+// whole name (raw assets keep the extension in the public id; other assets
+// may be asked for without one). The version
+// segment is not checked, as on Cloudinary: it only busts caches.
+func (rt *Router) find(ctx context.Context, keys []upload.APIKey, d uploadsig.DeliveryPath, name string) (assets.Asset, assets.Dir, bool, error) {
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k.Bucket] {
+			continue
+		}
+		seen[k.Bucket] = true
+		b, ok, err := rt.Buckets.Lookup(ctx, k.Bucket)
+		if err != nil {
+			return assets.Asset{}, "", false, err
+		}
+		if !ok || b.OriginKind() != "file" {
+			continue
+		}
+		dir := assets.Dir(b.Dir())
+		if i := strings.LastIndexByte(name, '.'); i > 0 && !strings.Contains(name[i:], "/") {
+			a, ok, err := dir.Lookup(d.Type, name[:i])
+			if err != nil {
+				return a, dir, false, err
+			}
+			if ok && a.ResourceType == d.ResourceType && a.Format == name[i+1:] {
+				return a, dir, true, nil
+			}
+		}
+		a, ok, err := dir.Lookup(d.Type, name)
+		if err != nil {
+			return a, dir, false, err
+		}
+		// A URL without extension gets the asset in its stored format,
+		// as the SDKs build URLs when no format is given.
+		if ok && a.ResourceType == d.ResourceType {
+			return a, dir, true, nil
+		}
+	}
+	return assets.Asset{}, "", false, nil
+}
+
+func isActive(a assets.Asset, ctype string) bool {
+	switch a.Format {
+	case "svg", "html", "htm", "xhtml", "xml":
+		return true
+	}
+	return strings.Contains(ctype, "svg") || strings.Contains(ctype, "html") || strings.Contains(ctype, "xml")
+}

@@ -1,0 +1,185 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/fetch"
+	"github.com/signedgate/gateway/internal/verify/uploadsig"
+)
+
+// Service serves the upload endpoint.
+type Service struct {
+	Keys    *KeyRepo
+	Presets *PresetRepo
+	Buckets *bucket.Repo
+	Fetch   *fetch.Client
+	Now     func() time.Time
+	// PublicURL prefixes the url and secure_url of results.
+	PublicURL string
+	// MaxBytes caps one file.
+	MaxBytes int64
+	// AllowV1 accepts the unescaped string to sign of older SDKs.
+	AllowV1 bool
+	// WorkDir holds staged files and the parts of chunked uploads.
+	WorkDir string
+	// ChunkTimeout is how long an unfinished chunked upload is kept.
+	ChunkTimeout time.Duration
+
+	// Refusals counts failed credential checks by reason (flow "upload");
+	// nil disables counting.
+	Refusals *prometheus.CounterVec
+
+	locks pathLocks
+}
+
+// refuse counts a credential refusal and returns err.
+func (s *Service) refuse(reason string, err error) error {
+	if s.Refusals != nil {
+		s.Refusals.WithLabelValues("upload", reason).Inc()
+	}
+	return err
+}
+
+func (s *Service) stageDir() string { return filepath.Join(s.WorkDir, "staging") }
+func (s *Service) chunkDir() string { return filepath.Join(s.WorkDir, "chunks") }
+
+// Register adds the upload endpoint to mux.
+func (s *Service) Register(mux *http.ServeMux) {
+	const pattern = "/v1_1/{cloud}/{resource_type}/{action}"
+	mux.HandleFunc("POST "+pattern, s.serve)
+	mux.HandleFunc("OPTIONS "+pattern, preflight)
+}
+
+// Browsers post straight to the endpoint from any page, as they do to
+// Cloudinary; the request carries its own credential (the signature), so
+// allowing every origin exposes nothing a form post could not reach.
+func cors(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+}
+
+func preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	cors(h)
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Content-Range, X-Unique-Upload-Id, X-Requested-With")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var resourceTypes = map[string]bool{"image": true, "video": true, "raw": true, "auto": true}
+
+func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
+	cors(w.Header())
+	if err := s.handle(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
+func (s *Service) handle(w http.ResponseWriter, r *http.Request) error {
+	cloud, rtype, action := r.PathValue("cloud"), r.PathValue("resource_type"), r.PathValue("action")
+	if !resourceTypes[rtype] {
+		return badRequest("Invalid resource type %s: use image, video, raw or auto", truncate(rtype, 32))
+	}
+	if action != "upload" && action != "destroy" {
+		return notFound("Unsupported action %s: this gateway supports upload and destroy", truncate(action, 32))
+	}
+	b, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	defer b.discard()
+	p := uploadsig.Collect(b.values)
+	t, err := s.authenticate(r.Context(), cloud, action, p)
+	if err != nil {
+		return err
+	}
+	if action == "destroy" {
+		return s.destroy(w, r, t, rtype, p)
+	}
+	if cr := r.Header.Get("Content-Range"); cr != "" {
+		return s.chunk(w, r, t, rtype, p, b, cr)
+	}
+	return s.upload(w, r, t, rtype, p, b)
+}
+
+// target is who an authenticated request acts for and where it stores.
+type target struct {
+	cloud  string
+	key    APIKey  // zero for unsigned uploads
+	preset *Preset // set for unsigned uploads
+	dir    string  // the bucket's directory
+}
+
+func (t target) secret() string { return t.key.APISecret }
+
+// authenticate checks the request's credential: a signature by one of the
+// cloud's API keys, or, for uploads only, an unsigned preset.
+func (s *Service) authenticate(ctx context.Context, cloud, action string, p uploadsig.Params) (target, error) {
+	t := target{cloud: cloud}
+	var bucketName string
+	// No signature plus a preset is an unsigned upload, whether or not the
+	// client also sent its api_key.
+	if p["signature"] == "" && p["upload_preset"] != "" {
+		if action != "upload" {
+			return t, s.refuse("missing_signature", missingParam("signature"))
+		}
+		pr, ok, err := s.Presets.LookupFresh(ctx, p["upload_preset"])
+		if err != nil {
+			return t, internal(err)
+		}
+		if !ok || pr.CloudName != cloud {
+			return t, s.refuse("unknown_preset", badRequest("Upload preset not found"))
+		}
+		if !pr.Unsigned {
+			return t, s.refuse("signed_preset", badRequest("Upload preset must be whitelisted for unsigned uploads"))
+		}
+		t.preset, bucketName = &pr, pr.Bucket
+	} else {
+		keyID := p["api_key"]
+		if keyID == "" {
+			return t, s.refuse("missing_api_key", missingParam("api_key"))
+		}
+		k, ok, err := s.Keys.LookupFresh(ctx, keyID)
+		if err != nil {
+			return t, internal(err)
+		}
+		if !ok {
+			return t, s.refuse("unknown_key", unauthorized("Unknown API key %s", truncate(keyID, 64)))
+		}
+		if k.CloudName != cloud {
+			return t, s.refuse("wrong_cloud", unauthorized("Invalid cloud_name %s", truncate(cloud, 64)))
+		}
+		if p["signature"] == "" {
+			return t, s.refuse("missing_signature", missingParam("signature"))
+		}
+		if err := uploadsig.CheckTimestamp(p["timestamp"], s.Now()); err != nil {
+			return t, s.refuse("timestamp", err)
+		}
+		if _, err := uploadsig.Verify(p, p["signature"], k.APISecret, s.AllowV1); err != nil {
+			return t, s.refuse("bad_signature", err)
+		}
+		t.key, bucketName = k, k.Bucket
+	}
+	bk, ok, err := s.Buckets.Lookup(ctx, bucketName)
+	if err != nil {
+		return t, internal(err)
+	}
+	if !ok {
+		return t, notFound("Bucket %s of cloud %s does not exist", bucketName, cloud)
+	}
+	if bk.OriginKind() != "file" {
+		return t, badRequest("Bucket %s has a read-only http origin; uploads need a bucket with a file:// origin", bucketName)
+	}
+	t.dir = bk.Dir()
+	if t.dir == "" {
+		return t, internal(errors.New("bucket " + bucketName + " has no directory"))
+	}
+	return t, nil
+}
