@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -107,13 +108,19 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if environ != nil {
 		opts.Environment = environ
 	}
+	lookup := os.LookupEnv
+	if environ != nil {
+		lookup = func(k string) (string, bool) { v, ok := environ[k]; return v, ok }
+	}
 	var problems []error
 	if err := env.ParseWithOptions(&c, opts); err != nil {
 		var agg env.AggregateError
 		if errors.As(err, &agg) {
-			problems = append(problems, agg.Errors...)
+			for _, e := range agg.Errors {
+				problems = append(problems, nameParseError(e, lookup))
+			}
 		} else {
-			problems = append(problems, err)
+			problems = append(problems, nameParseError(err, lookup))
 		}
 	}
 	problems = append(problems, c.validate()...)

@@ -86,3 +86,23 @@ func TestErrorsNeverEchoTheAdminToken(t *testing.T) {
 		t.Fatalf("got %v; want an error that does not contain the token", err)
 	}
 }
+
+func TestParseErrorsNameTheVariable(t *testing.T) {
+	_, err := LoadFrom(map[string]string{
+		"GATEWAY_FETCH_TIMEOUT":             "soon",
+		"GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1": "maybe",
+		"GATEWAY_MAX_HEADER_BYTES":          "many",
+	})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{
+		"GATEWAY_FETCH_TIMEOUT: want a duration",
+		"GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1: want true or false",
+		"GATEWAY_MAX_HEADER_BYTES: want a whole number",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}

@@ -17,7 +17,7 @@ func TestUploadConfig(t *testing.T) {
 	for _, tc := range []struct{ name, value, want string }{
 		{"GATEWAY_UPLOAD_MAX_BYTES", "0", "GATEWAY_UPLOAD_MAX_BYTES: must be positive"},
 		{"GATEWAY_UPLOAD_CHUNK_TIMEOUT", "-1s", "GATEWAY_UPLOAD_CHUNK_TIMEOUT: must be a positive duration"},
-		{"GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1", "maybe", "AllowSignatureV1"},
+		{"GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1", "maybe", "GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1: want true or false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadFrom(map[string]string{tc.name: tc.value})
