@@ -21,7 +21,11 @@ func newFileOrigin(dir string) (http.Handler, error) {
 	if dir == "" || !filepath.IsAbs(dir) {
 		return nil, fmt.Errorf("file origin directory %q is not absolute", dir)
 	}
-	return apierr.HandlerFunc((&fileOrigin{dir: dir}).serve), nil
+	return &fileOrigin{dir: dir}, nil
+}
+
+func (o *fileOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	apierr.HandlerFunc(o.serve).ServeHTTP(w, r)
 }
 
 // Codes of the object errors; stable for clients.

@@ -35,6 +35,11 @@ type httpOrigin struct {
 	proxy  *httputil.ReverseProxy
 }
 
+var (
+	_ http.Handler = (*httpOrigin)(nil)
+	_ http.Handler = (*fileOrigin)(nil)
+)
+
 func newHTTPOrigin(origin string, rt http.RoundTripper) (http.Handler, error) {
 	target, err := url.Parse(origin)
 	if err != nil {
@@ -58,10 +63,10 @@ func newHTTPOrigin(origin string, rt http.RoundTripper) (http.Handler, error) {
 		FlushInterval: 0,
 		ErrorLog:      nil,
 	}
-	return http.HandlerFunc(o.serve), nil
+	return o, nil
 }
 
-func (o *httpOrigin) serve(w http.ResponseWriter, r *http.Request) {
+func (o *httpOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		writeError(w, r, methodNotAllowed(r))
 		return
