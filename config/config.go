@@ -49,6 +49,9 @@ type Config struct {
 	// Fetch limits every fetch of a user-supplied URL (job imports, website
 	// captures, uploads by URL).
 	Fetch Fetch `envPrefix:"FETCH_"`
+
+	// Delivery configures authenticated bucket delivery.
+	Delivery Delivery `envPrefix:"DELIVERY_"`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -195,6 +198,7 @@ func (c *Config) validate() []error {
 		bad("MAX_ADMIN_BODY_BYTES", "must be at least 1024")
 	}
 	c.Fetch.validate(bad)
+	c.Delivery.validate(bad)
 	return errs
 }
 
