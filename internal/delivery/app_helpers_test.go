@@ -208,3 +208,6 @@ func within(d time.Duration, check func() bool) (time.Duration, bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// tokenClaimsAll grants the whole bucket for an hour.
+func tokenClaimsAll() token.Claims { return token.Claims{ExpiresAt: time.Now().Add(time.Hour)} }
