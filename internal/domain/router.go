@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/reqctx"
 	"github.com/signedgate/gateway/internal/server"
 )
 
@@ -31,11 +32,12 @@ func (rt *Router) Route(r *http.Request) (http.Handler, string) {
 	}
 	d, ok, err := rt.Repo.ForHost(r.Context(), host)
 	if err != nil {
-		// The store did not answer: claiming the request is the only way
-		// to say so, rather than serve a custom domain the gateway's routes.
-		return apierr.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
-			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable, "the record store does not answer; try again")
-		}), RouteName
+		// The store did not answer. Claiming the request would turn
+		// /healthz and /readyz on every host into errors too; left to the
+		// gateway's own routes, a custom-domain request meets the same
+		// store failure on its way to a bucket.
+		reqctx.Log(r).Warn("custom domain lookup failed", "host", host, "err", err)
+		return nil, ""
 	}
 	if !ok {
 		return nil, ""
