@@ -7,9 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
@@ -96,6 +98,13 @@ func TestSigningKeysAPI(t *testing.T) {
 // TestKeysOfDeletedBucket: a bucket deleted and made again under the same
 // name is not opened by its predecessor's keys, and they leave the list.
 func TestKeysOfDeletedBucket(t *testing.T) {
+	// Bucket creation times have one-second precision: the clock is moved
+	// on rather than waited for.
+	var clock atomic.Int64
+	clock.Store(time.Now().Unix())
+	saved := app.Now
+	app.Now = func() time.Time { return time.Unix(clock.Load(), 0) }
+	t.Cleanup(func() { app.Now = saved })
 	in := startApp(t, nil)
 	dir := mediaDir(t)
 	old := makeBucket(t, in, "media", "file://"+dir)
@@ -106,8 +115,7 @@ func TestKeysOfDeletedBucket(t *testing.T) {
 	if st, _, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 404 {
 		t.Errorf("deleted bucket: got %d, want 404", st)
 	}
-	// Made again at once, in the same second perhaps.
-	time.Sleep(1100 * time.Millisecond) // bucket creation times have one-second precision
+	clock.Add(1)
 	makeBucket(t, in, "media", "file://"+dir)
 	if st, body, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 403 || !strings.Contains(body, "unknown_key") {
 		t.Errorf("old key on the new bucket: got %d %s, want 403 unknown_key", st, body)
