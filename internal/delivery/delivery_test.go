@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
@@ -13,7 +15,10 @@ import (
 // TestRefusals is the spec's table of refusals, over real HTTP: the
 // status, the stable code, no-store, and nothing reaching the origin.
 func TestRefusals(t *testing.T) {
-	f := newFixture(t, nil)
+	refusals := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "refusals"}, []string{"flow", "reason"})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(refusals)
+	f := newFixture(t, func(h *Handler) { h.Refusals = refusals })
 	pubPEM, err := signingkey.PublicPEM(&privA.PublicKey)
 	if err != nil {
 		t.Fatal(err)
@@ -56,9 +61,13 @@ func TestRefusals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.origin.count()
+			n := counted(t, reg, tc.code)
 			a := get(t, f.srv, tc.target, nil)
 			if a.status != tc.status || codeOf(a.body) != tc.code {
 				t.Fatalf("got %d %s, want %d %s", a.status, a.body, tc.status, tc.code)
+			}
+			if tc.status != 404 && counted(t, reg, tc.code) != n+1 {
+				t.Errorf("refusal %s not counted", tc.code)
 			}
 			if cc := a.header.Get("Cache-Control"); cc != "private, no-store" {
 				t.Errorf("Cache-Control %q, want private, no-store", cc)
@@ -181,6 +190,29 @@ func TestPathTricks(t *testing.T) {
 	}
 }
 
+func TestMethods(t *testing.T) {
+	f := newFixture(t, func(h *Handler) { h.Rewrite = rewriteStub })
+	tok := sign(t, privA, "kid-a", token.Claims{})
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/media/media/films/a.mp4?auth="+tok, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 405 || res.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: got %d Allow %q", res.StatusCode, res.Header.Get("Allow"))
+	}
+	// HEAD of a rewritten playlist announces the rewritten length.
+	res, err = http.Head(f.srv.URL + "/media/media/show/ep1/master.m3u8?auth=" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if want := int64(len(rewriteStub([]byte(playlist), tok))); res.StatusCode != 200 || res.ContentLength != want {
+		t.Errorf("HEAD playlist: got %d length %d, want 200 length %d", res.StatusCode, res.ContentLength, want)
+	}
+}
+
 func TestPublicBucketServedWithoutToken(t *testing.T) {
 	f := newFixture(t, nil)
 	a := get(t, f.srv, "/media/open/a.mp4", nil)
@@ -247,4 +279,25 @@ func TestCacheControl(t *testing.T) {
 			}
 		})
 	}
+}
+
+// counted reads the delivery refusals counted for reason.
+func counted(t *testing.T, reg *prometheus.Registry, reason string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["flow"] == "delivery" && labels["reason"] == reason {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
