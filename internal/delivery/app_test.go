@@ -250,6 +250,19 @@ func TestCustomDomains(t *testing.T) {
 		})
 	}
 
+	// A playlist on the domain scopes its cookie to the domain's paths.
+	streamTok := signWith(t, k, token.Claims{URI: "/show/ep1/", ExpiresAt: time.Now().Add(time.Hour)})
+	st, body, hdr := fetch(t, in.url+"/show/ep1/master.m3u8?auth="+streamTok, "media.example.com", nil)
+	if st != 200 || !strings.Contains(body, "seg0.ts?auth=") {
+		t.Fatalf("playlist on the domain: %d %q", st, body)
+	}
+	if sc := hdr.Get("Set-Cookie"); !strings.Contains(sc, "Path=/show/ep1;") {
+		t.Errorf("cookie on the domain: %q, want Path=/show/ep1", sc)
+	}
+	if st, _, _ := fetch(t, in.url+"/show/ep1/seg0.ts", "media.example.com", map[string]string{"Cookie": "gateway_auth=" + streamTok}); st != 200 {
+		t.Errorf("segment by cookie on the domain: %d", st)
+	}
+
 	// The domain of a deleted bucket answers 404.
 	if st := in.admin(t, "DELETE", "/v1/buckets/media", nil, nil); st != 200 {
 		t.Fatal(st)
