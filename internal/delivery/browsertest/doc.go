@@ -1,0 +1,6 @@
+// Package browsertest holds the end-to-end playback tests of bucket
+// delivery: a whole gateway instance serves an authenticated bucket, and
+// Debian's headless Chromium, driven by the Node script in interop/, plays
+// an mp4 (with a seek, so through Range requests) and an HLS stream
+// through signed URLs. The package has no code of its own.
+package browsertest
