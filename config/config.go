@@ -52,6 +52,9 @@ type Config struct {
 
 	// Delivery configures authenticated bucket delivery.
 	Delivery Delivery `envPrefix:"DELIVERY_"`
+
+	// Origin tunes the connections to buckets' HTTP origins.
+	Origin Origin `envPrefix:"ORIGIN_"`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -199,6 +202,7 @@ func (c *Config) validate() []error {
 	}
 	c.Fetch.validate(bad)
 	c.Delivery.validate(bad)
+	c.Origin.validate(bad)
 	return errs
 }
 

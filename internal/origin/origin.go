@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/bucket"
 )
 
@@ -111,3 +112,14 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 
 // Close drops the idle upstream connections.
 func (p *Pool) Close() { p.transport.CloseIdleConnections() }
+
+// OptionsFrom maps the gateway's configuration onto Options.
+func OptionsFrom(c config.Origin) Options {
+	return Options{
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
+		DialTimeout:           c.DialTimeout,
+		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
+		IdleConnTimeout:       c.IdleConnTimeout,
+		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
+	}
+}
