@@ -61,7 +61,9 @@ func newHTTPOrigin(origin string, rt http.RoundTripper) (http.Handler, error) {
 		// when the upstream's length is unknown (live or chunked bodies);
 		// known-length bodies go out as the connection's buffer fills.
 		FlushInterval: 0,
-		ErrorLog:      nil,
+		// ErrorLog stays nil: the log package's default logger, which the
+		// gateway points at its slog handler. ReverseProxy logs there only
+		// copy errors after the headers went out, without the query.
 	}
 	return o, nil
 }
