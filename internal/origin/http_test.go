@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,7 +97,6 @@ func TestHTTPOriginFailures(t *testing.T) {
 	}{
 		{"timeout", slow.URL, http.StatusGatewayTimeout, CodeUpstreamTimeout},
 		{"refused", down, http.StatusBadGateway, CodeUpstreamUnavailable},
-		{"no such host", "http://no-such-host.invalid", http.StatusBadGateway, CodeUpstreamUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,3 +194,37 @@ func TestPoolCachesHandlersPerOrigin(t *testing.T) {
 		}
 	}
 }
+
+func TestClassifyUpstreamErrors(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		code   string
+	}{
+		{"deadline", context.DeadlineExceeded, 504, CodeUpstreamTimeout},
+		{"dial timeout", &net.OpError{Op: "dial", Err: timeoutErr{}}, 504, CodeUpstreamTimeout},
+		{"wrapped timeout", fmt.Errorf("round trip: %w", timeoutErr{}), 504, CodeUpstreamTimeout},
+		{"refused", refused, 502, CodeUpstreamUnavailable},
+		{"reset", reset, 502, CodeUpstreamUnavailable},
+		{"dns", &net.DNSError{Err: "no such host", Name: "origin.example", IsNotFound: true}, 502, CodeUpstreamUnavailable},
+		{"eof", io.ErrUnexpectedEOF, 502, CodeUpstreamUnavailable},
+	}
+	for _, tt := range tests {
+		e := classify(tt.err)
+		if e.Status != tt.status || e.Code != tt.code {
+			t.Errorf("%s: got %d %s, want %d %s", tt.name, e.Status, e.Code, tt.status, tt.code)
+		}
+		if strings.Contains(e.Message, "origin.example") {
+			t.Errorf("%s: public message %q names the upstream", tt.name, e.Message)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
