@@ -105,18 +105,33 @@ func TestFileOriginCleansPathItself(t *testing.T) {
 	}
 }
 
-func TestFileOriginUnsatisfiableRangeIsJSON(t *testing.T) {
+// ServeContent's plain-text refusals come out in the gateway's JSON shape,
+// with the headers that matter kept.
+func TestFileOriginRefusalsAreJSON(t *testing.T) {
 	srv, _ := fileBucket(t)
-	res, body := do(t, "GET", srv.URL+"/films/a.mp4", map[string]string{"Range": "bytes=1000-"})
-	var b apierr.Body
-	if err := json.Unmarshal(body, &b); err != nil || b.Code != CodeRangeNotSatisfiable {
-		t.Fatalf("body %s, want JSON with code %s", body, CodeRangeNotSatisfiable)
+	tests := []struct {
+		name, header, value string
+		status              int
+		code, contentRange  string
+	}{
+		{"range past the end", "Range", "bytes=1000-", 416, CodeRangeNotSatisfiable, "bytes */1000"},
+		{"if-match", "If-Match", `"nope"`, 412, CodePreconditionFailed, ""},
+		{"if-unmodified-since", "If-Unmodified-Since", objectTime.Add(-time.Hour).Format(http.TimeFormat), 412, CodePreconditionFailed, ""},
 	}
-	if res.StatusCode != 416 || res.Header.Get("Content-Range") != "bytes */1000" {
-		t.Errorf("status %d Content-Range %q, want 416 bytes */1000", res.StatusCode, res.Header.Get("Content-Range"))
-	}
-	if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
-		t.Errorf("Content-Type %q, want application/json", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := do(t, "GET", srv.URL+"/films/a.mp4", map[string]string{tt.header: tt.value})
+			var b apierr.Body
+			if err := json.Unmarshal(body, &b); err != nil || b.Code != tt.code {
+				t.Fatalf("body %s, want JSON with code %s", body, tt.code)
+			}
+			if res.StatusCode != tt.status || res.Header.Get("Content-Range") != tt.contentRange {
+				t.Errorf("status %d Content-Range %q, want %d %q", res.StatusCode, res.Header.Get("Content-Range"), tt.status, tt.contentRange)
+			}
+			if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
+				t.Errorf("Content-Type %q, want application/json", got)
+			}
+		})
 	}
 }
 

@@ -34,6 +34,9 @@ type seen struct {
 	Range        string
 	Conditional  bool // If-None-Match, If-Modified-Since or If-Range
 	Status       int
+	// FromFile: the body reached this outermost writer's ReadFrom with the
+	// object's *os.File as source, the path net/http turns into sendfile.
+	FromFile bool
 }
 
 // gateway is a whole instance on a loopback port, with a log of every
@@ -43,7 +46,7 @@ type gateway struct {
 	URL string
 
 	mu   sync.Mutex
-	seen []seen
+	seen []*seen
 }
 
 func startGateway(t *testing.T, pages http.Handler, env map[string]string) *gateway {
@@ -76,10 +79,10 @@ func startGateway(t *testing.T, pages http.Handler, env map[string]string) *gate
 			pages.ServeHTTP(w, r)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
-		gw.ServeHTTP(rec, r)
-		g.mu.Lock()
-		g.seen = append(g.seen, seen{
+		// The entry is kept before the handler runs and filled in as the
+		// response goes out (status at WriteHeader, FromFile at ReadFrom),
+		// so a client that has read an answer always finds it here.
+		entry := &seen{
 			Method:    r.Method,
 			Path:      r.URL.Path,
 			HasAuth:   r.URL.Query().Has("auth"),
@@ -87,9 +90,11 @@ func startGateway(t *testing.T, pages http.Handler, env map[string]string) *gate
 			Range:     r.Header.Get("Range"),
 			Conditional: r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "" ||
 				r.Header.Get("If-Range") != "",
-			Status: rec.status(),
-		})
+		}
+		g.mu.Lock()
+		g.seen = append(g.seen, entry)
 		g.mu.Unlock()
+		gw.ServeHTTP(&statusRecorder{ResponseWriter: w, g: g, entry: entry}, r)
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
@@ -106,7 +111,7 @@ func (g *gateway) requests(prefix string) []seen {
 	var out []seen
 	for _, s := range g.seen {
 		if strings.HasPrefix(s.Path, prefix) {
-			out = append(out, s)
+			out = append(out, *s)
 		}
 	}
 	return out
@@ -169,31 +174,43 @@ func (g *gateway) authenticatedBucket(t *testing.T, name, dir string) func(uri s
 	}
 }
 
-// statusRecorder remembers the status; it keeps ReadFrom so that the
-// gateway's sendfile path is the one under test.
+// statusRecorder fills in a request's entry as its answer goes out. It
+// keeps ReadFrom, so that the gateway's sendfile path is the one under
+// test, and records whether that path was taken.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	g      *gateway
+	entry  *seen
+	status bool // the status was recorded
+}
+
+func (s *statusRecorder) record(code int, fromFile bool) {
+	s.g.mu.Lock()
+	defer s.g.mu.Unlock()
+	if !s.status {
+		s.entry.Status, s.status = code, true
+	}
+	s.entry.FromFile = s.entry.FromFile || fromFile
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	if s.code == 0 {
-		s.code = code
+	if code >= 200 {
+		s.record(code, false)
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
+	s.record(http.StatusOK, false)
 	return s.ResponseWriter.Write(p)
 }
 
 func (s *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
+	fromFile := false
+	if lr, ok := src.(*io.LimitedReader); ok {
+		_, fromFile = lr.R.(*os.File)
 	}
+	s.record(http.StatusOK, fromFile)
 	return io.Copy(s.ResponseWriter, src)
 }
 
@@ -201,13 +218,6 @@ func (s *statusRecorder) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-func (s *statusRecorder) status() int {
-	if s.code == 0 {
-		return http.StatusOK
-	}
-	return s.code
 }
 
 // testPages serves a blank page and hls.js from interop/node_modules.
