@@ -143,11 +143,15 @@ func (g *gateway) admin(t *testing.T, method, path string, body, out any) {
 	}
 }
 
-// authenticatedBucket makes bucket name over dir, authenticated, and
-// returns a function that signs tokens for it.
-func (g *gateway) authenticatedBucket(t *testing.T, name, dir string) func(uri string) string {
+// authenticatedBucket makes bucket name with origin (a directory, or an
+// http:// URL), authenticated, and returns a function that signs tokens
+// for it.
+func (g *gateway) authenticatedBucket(t *testing.T, name, origin string) func(uri string) string {
 	t.Helper()
-	g.admin(t, "PUT", "/v1/buckets/"+name, map[string]string{"origin": "file://" + dir, "policy": "authenticated"}, nil)
+	if !strings.HasPrefix(origin, "http") {
+		origin = "file://" + origin
+	}
+	g.admin(t, "PUT", "/v1/buckets/"+name, map[string]string{"origin": origin, "policy": "authenticated"}, nil)
 	g.admin(t, "PUT", "/v1/buckets/"+name+"/policy/authenticated", nil, nil)
 	var created struct {
 		SigningKey struct {

@@ -2,6 +2,8 @@ package browsertest
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -51,29 +53,43 @@ func play(t *testing.T, chromium string, g *gateway, scenario, src string, seekT
 
 // TestPlayMP4WithSeek plays an H.264 mp4 from an authenticated bucket
 // through a signed URL and seeks into its second half: the player must get
-// there, and it must have done so with Range requests.
+// there, and it must have done so with Range requests. The bucket's origin
+// is a directory, then an HTTP server the gateway proxies.
 func TestPlayMP4WithSeek(t *testing.T) {
 	chromium := requireTools(t)
 	media := t.TempDir()
+	films := filepath.Join(media, "films")
+	if err := os.MkdirAll(films, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// No faststart: the moov box is at the end, so the player must ask for
 	// a range past the start before it can play at all. Constant 8 Mbit/s
 	// (filler included) makes the file about 30 MB, more than Chromium reads
 	// ahead, so the seek needs a range of its own too.
-	ffmpeg(t, media, "-f", "lavfi", "-i", "testsrc=duration=30:size=320x240:rate=25",
+	ffmpeg(t, films, "-f", "lavfi", "-i", "testsrc=duration=30:size=320x240:rate=25",
 		"-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25",
 		"-b:v", "8M", "-minrate", "8M", "-maxrate", "8M", "-bufsize", "2M", "-x264-params", "nal-hrd=cbr", "a.mp4")
-	if err := os.MkdirAll(filepath.Join(media, "films"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(media, "a.mp4"), filepath.Join(media, "films", "a.mp4")); err != nil {
-		t.Fatal(err)
-	}
-	g := startGateway(t, testPages(), nil)
-	sign := g.authenticatedBucket(t, "media", media)
+	// The upstream of the HTTP origin; http.FileServer answers ranges and
+	// validators with ServeContent.
+	upstream := httptest.NewServer(http.FileServer(http.Dir(media)))
+	t.Cleanup(upstream.Close)
 
+	for _, origin := range []struct{ name, origin string }{
+		{"file origin", media},
+		{"http origin", upstream.URL},
+	} {
+		t.Run(origin.name, func(t *testing.T) {
+			g := startGateway(t, testPages(), nil)
+			sign := g.authenticatedBucket(t, "media", origin.origin)
+			playWithSeek(t, chromium, g, "/media/media/films/a.mp4?auth="+url.QueryEscape(sign("/films/")))
+		})
+	}
+}
+
+func playWithSeek(t *testing.T, chromium string, g *gateway, pathAndQuery string) {
+	t.Helper()
 	const seekTo = 24.0
-	src := g.URL + "/media/media/films/a.mp4?auth=" + url.QueryEscape(sign("/films/"))
-	res := play(t, chromium, g, "mp4-seek", src, seekTo)
+	res := play(t, chromium, g, "mp4-seek", g.URL+pathAndQuery, seekTo)
 	t.Logf("player: %+v", res)
 	if res.CanPlayH264 == "" {
 		t.Errorf("this Chromium cannot play H.264 (canPlayType %q)", res.CanPlayH264)
@@ -84,7 +100,8 @@ func TestPlayMP4WithSeek(t *testing.T) {
 	if res.CurrentTime <= seekTo {
 		t.Errorf("currentTime %.2f, want past the seek point %.1f", res.CurrentTime, seekTo)
 	}
-	reqs := g.requests("/media/media/films/a.mp4")
+	objectPath, _, _ := strings.Cut(pathAndQuery, "?")
+	reqs := g.requests(objectPath)
 	ranges := 0
 	for _, s := range reqs {
 		// 304: Chromium revalidates ranges it holds in its HTTP cache
