@@ -52,6 +52,12 @@ type Config struct {
 	Fetch Fetch `envPrefix:"FETCH_"`
 	// Upload configures signed uploads (Cloudinary-compatible).
 	Upload Upload `envPrefix:"UPLOAD_"`
+
+	// Delivery configures authenticated bucket delivery.
+	Delivery Delivery `envPrefix:"DELIVERY_"`
+
+	// Origin tunes the connections to buckets' HTTP origins.
+	Origin Origin `envPrefix:"ORIGIN_"`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -205,6 +211,8 @@ func (c *Config) validate() []error {
 	}
 	c.Fetch.validate(bad)
 	c.Upload.validate(bad)
+	c.Delivery.validate(bad)
+	c.Origin.validate(bad)
 	return errs
 }
 

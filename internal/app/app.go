@@ -19,10 +19,12 @@ import (
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/domain"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/redisconn"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/signingkeys"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
 	"github.com/signedgate/gateway/internal/store/redisstore"
@@ -43,6 +45,10 @@ type App struct {
 	Buckets *bucket.Repo
 	// Fetch fetches user-supplied URLs under the SSRF policy.
 	Fetch *fetch.Client
+	// SigningKeys and Domains are the cached views of bucket delivery's
+	// signing keys and custom domains.
+	SigningKeys *signingkeys.Repo
+	Domains     *domain.Repo
 
 	handler http.Handler
 	closers []func() error
@@ -96,6 +102,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	for _, mount := range []func(*Mount) error{
 		a.mountBuckets,
 		a.mountUpload,
+		a.mountDelivery,
 	} {
 		if err := mount(m); err != nil {
 			return nil, err

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/delivery"
+	"github.com/signedgate/gateway/internal/domain"
+	"github.com/signedgate/gateway/internal/hls"
+	"github.com/signedgate/gateway/internal/origin"
+	"github.com/signedgate/gateway/internal/signingkeys"
+	"github.com/signedgate/gateway/internal/store"
+	"github.com/signedgate/gateway/internal/verify/token"
+)
+
+// mountDelivery adds signing keys, custom domains and bucket delivery
+// (/media/{bucket}/{path...} and every path on a custom domain).
+func (a *App) mountDelivery(m *Mount) error {
+	cfg := a.Config.Delivery
+	pub, err := url.Parse(a.Config.PublicURL)
+	if err != nil {
+		return err
+	}
+	ownHost := domain.HostOf(pub.Host)
+
+	a.SigningKeys = signingkeys.NewRepo(a.Store)
+	a.onClose(func() error { a.SigningKeys.Close(); return nil })
+	(&signingkeys.API{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: Now}).Register(m.Admin)
+
+	a.Domains = domain.NewRepo(a.Store)
+	a.onClose(func() error { a.Domains.Close(); return nil })
+	(&domain.API{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
+
+	origins := origin.NewPool(origin.OptionsFrom(a.Config.Origin))
+	a.onClose(func() error { origins.Close(); return nil })
+
+	cache := token.NewCache(cfg.TokenCacheSize, cfg.TokenCacheMaxAge)
+	h := &delivery.Handler{
+		Buckets:          a.Buckets,
+		Keys:             a.SigningKeys,
+		Origins:          origins,
+		Cache:            cache,
+		Leeway:           cfg.Leeway,
+		Now:              func() time.Time { return Now() },
+		Refusals:         a.Metrics.Refusals,
+		SecureCookie:     pub.Scheme == "https",
+		MaxPlaylistBytes: cfg.MaxPlaylistBytes,
+		CacheControl:     strings.TrimSpace(cfg.AuthenticatedCacheControl),
+	}
+	if cfg.RewritePlaylists {
+		h.Rewrite = hls.RewritePlaylist
+	}
+
+	// A key deleted on any instance reaches every instance through the
+	// store's notifications: the cached collection reloads (so lookups
+	// refuse the key) and its verified tokens leave the cache.
+	a.onClose(wrapCancel(a.Store.Subscribe(func(ch store.Change) {
+		if ch.Kind == signingkeys.Kind && ch.ID != "" {
+			cache.DropKey(ch.ID)
+			a.SigningKeys.Forget(ch.ID)
+		}
+	})))
+	a.sweepOrphanKeys()
+
+	// Custom domains first: they own every path on their host, /media/
+	// included. Then /media/ on every other host, ahead of the mux (see
+	// delivery.Handler.MediaRouter).
+	m.Routes.Hosts = append(m.Routes.Hosts,
+		&domain.Router{Repo: a.Domains, OwnHost: ownHost, Serve: func(w http.ResponseWriter, r *http.Request, d domain.Domain) error {
+			return h.ServeDomain(w, r, d.Bucket)
+		}},
+		h.MediaRouter(),
+	)
+	return nil
+}
+
+// sweepOrphanKeys deletes the keys of deleted buckets whenever buckets
+// change. Lookups refuse such keys anyway; this takes them out of the
+// listing too. Every instance sweeps, which is harmless: deletes are
+// idempotent.
+func (a *App) sweepOrphanKeys() {
+	kick := make(chan struct{}, 1)
+	done := make(chan struct{})
+	stop := a.Store.Subscribe(func(ch store.Change) {
+		if ch.Kind == bucket.Kind || ch.Kind == "" {
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-kick:
+			}
+			if gone, err := a.SigningKeys.DeleteOrphans(ctx, a.Buckets); err != nil && ctx.Err() == nil {
+				a.Log.Warn("delete signing keys of deleted buckets", "err", err)
+			} else if len(gone) > 0 {
+				a.Log.Info("deleted signing keys of deleted buckets", "count", len(gone))
+			}
+		}
+	}()
+	a.onClose(func() error { stop(); cancel(); <-done; return nil })
+}
+
+func wrapCancel(cancel func()) func() error { return func() error { cancel(); return nil } }

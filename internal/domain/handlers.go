@@ -1,0 +1,133 @@
+package domain
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/signedgate/gateway/internal/admin"
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/store"
+)
+
+// API serves the admin calls on custom domains.
+type API struct {
+	Repo    *Repo
+	Buckets *bucket.Repo
+	// OwnHost is the gateway's own public hostname, which cannot be a
+	// custom domain.
+	OwnHost string
+	Now     func() time.Time
+}
+
+// Register adds the domain calls to rt.
+func (a *API) Register(rt *admin.Router) {
+	rt.Handle("POST /v1/domains", a.create(rt.MaxBody))
+	rt.Handle("GET /v1/domains", a.list)
+	rt.Handle("GET /v1/domains/{id}", a.get)
+	rt.Handle("DELETE /v1/domains/{id}", a.delete)
+}
+
+// View is a domain as the API shows it.
+type View struct {
+	ID      string `json:"id"`
+	Domain  string `json:"domain"`
+	Bucket  string `json:"bucket"`
+	Created string `json:"created"`
+}
+
+func view(d Domain) View {
+	return View{ID: d.ID, Domain: d.Domain, Bucket: d.Bucket, Created: d.Created.UTC().Format("2006-01-02 15:04:05")}
+}
+
+type createRequest struct {
+	Domain string `json:"domain"`
+	Bucket string `json:"bucket"`
+}
+
+func (a *API) create(maxBody int64) apierr.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req createRequest
+		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
+			return err
+		}
+		host, err := Normalize(req.Domain)
+		if err != nil {
+			return apierr.Invalid("%v", err)
+		}
+		if host == a.OwnHost {
+			return apierr.Invalid("domain %q is the gateway's own public host; it serves every bucket under /media/", host)
+		}
+		if req.Bucket == "" {
+			return apierr.Invalid(`field "bucket" is required: the bucket the domain serves`)
+		}
+		if err := bucket.ValidateName(req.Bucket); err != nil {
+			return apierr.Invalid("%v", err)
+		}
+		if _, ok, err := a.Buckets.Lookup(r.Context(), req.Bucket); err != nil {
+			return err
+		} else if !ok {
+			return apierr.NotFound("bucket %q does not exist", req.Bucket)
+		}
+		d := Domain{ID: IDOf(host), Domain: host, Bucket: req.Bucket, Created: a.Now().UTC().Truncate(time.Second)}
+		if err := a.Repo.Create(r.Context(), d.ID, d); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return apierr.New(http.StatusConflict, apierr.CodeConflict, "domain %q is already registered", host)
+			}
+			return err
+		}
+		apierr.WriteJSON(w, http.StatusCreated, map[string]View{"domain": view(d)})
+		return nil
+	}
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) error {
+	all, err := a.Repo.List(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]View, 0, len(all))
+	for _, d := range all {
+		out = append(out, view(d))
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string][]View{"domains": out})
+	return nil
+}
+
+func (a *API) find(r *http.Request) (Domain, error) {
+	id := r.PathValue("id")
+	if len(id) > 64 || !strings.HasPrefix(id, "dom_") {
+		return Domain{}, apierr.NotFound("domain %q does not exist", id[:min(len(id), 64)])
+	}
+	d, err := a.Repo.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Domain{}, apierr.NotFound("domain %q does not exist", id)
+	}
+	return d, err
+}
+
+func (a *API) get(w http.ResponseWriter, r *http.Request) error {
+	d, err := a.find(r)
+	if err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]View{"domain": view(d)})
+	return nil
+}
+
+func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
+	d, err := a.find(r)
+	if err != nil {
+		return err
+	}
+	if err := a.Repo.Delete(r.Context(), d.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return apierr.NotFound("domain %q does not exist", d.ID)
+		}
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, admin.OK)
+	return nil
+}

@@ -1,0 +1,48 @@
+package domain
+
+import (
+	"net/http"
+
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/reqctx"
+	"github.com/signedgate/gateway/internal/server"
+)
+
+// RouteName labels custom-domain requests in metrics.
+const RouteName = "delivery-domain"
+
+// Router claims every request whose Host is a registered custom domain,
+// except on the gateway's own public host, and hands it to Serve with the
+// domain's record.
+type Router struct {
+	Repo    *Repo
+	OwnHost string
+	// Serve answers a request for d; the whole path is a path in d.Bucket.
+	Serve func(w http.ResponseWriter, r *http.Request, d Domain) error
+}
+
+var _ server.Router = (*Router)(nil)
+
+// Route looks the Host up in the cached collection: one hash and one map
+// read, no store round trip.
+func (rt *Router) Route(r *http.Request) (http.Handler, string) {
+	host := HostOf(r.Host)
+	if host == "" || host == rt.OwnHost {
+		return nil, ""
+	}
+	d, ok, err := rt.Repo.ForHost(r.Context(), host)
+	if err != nil {
+		// The store did not answer. Claiming the request would turn
+		// /healthz and /readyz on every host into errors too; left to the
+		// gateway's own routes, a custom-domain request meets the same
+		// store failure on its way to a bucket.
+		reqctx.Log(r).Warn("custom domain lookup failed", "host", host, "err", err)
+		return nil, ""
+	}
+	if !ok {
+		return nil, ""
+	}
+	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return rt.Serve(w, r, d)
+	}), RouteName
+}

@@ -1,0 +1,125 @@
+// Package origin owns reading a bucket's objects from where they live: a
+// local directory (file:// origins, served from disk with sendfile) or an
+// HTTP upstream (http(s):// origins, reverse-proxied and streamed). Either
+// way it answers Range, HEAD and conditional requests, sets media content
+// types, and keeps the gateway's own credentials and cookies away from the
+// origin. Deciding who may read an object is not its job: the handlers it
+// returns expect a request that has already been routed and authorised.
+package origin
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/signedgate/gateway/config"
+	"github.com/signedgate/gateway/internal/bucket"
+)
+
+// Options tune the HTTP origins' transport. Zero values take the defaults
+// below.
+type Options struct {
+	// ResponseHeaderTimeout bounds the wait for an upstream's response
+	// headers; the body then streams for as long as it takes.
+	ResponseHeaderTimeout time.Duration
+	// DialTimeout bounds connecting to an upstream.
+	DialTimeout time.Duration
+	// TLSHandshakeTimeout bounds the TLS handshake with an upstream.
+	TLSHandshakeTimeout time.Duration
+	// IdleConnTimeout closes idle upstream connections after this long.
+	IdleConnTimeout time.Duration
+	// MaxIdleConnsPerHost keeps this many idle connections per upstream.
+	MaxIdleConnsPerHost int
+}
+
+// Defaults of Options.
+const (
+	DefaultResponseHeaderTimeout = 30 * time.Second
+	DefaultDialTimeout           = 5 * time.Second
+	DefaultTLSHandshakeTimeout   = 10 * time.Second
+	DefaultIdleConnTimeout       = 90 * time.Second
+	DefaultMaxIdleConnsPerHost   = 32
+)
+
+func (o Options) withDefaults() Options {
+	if o.ResponseHeaderTimeout <= 0 {
+		o.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.TLSHandshakeTimeout <= 0 {
+		o.TLSHandshakeTimeout = DefaultTLSHandshakeTimeout
+	}
+	if o.IdleConnTimeout <= 0 {
+		o.IdleConnTimeout = DefaultIdleConnTimeout
+	}
+	if o.MaxIdleConnsPerHost <= 0 {
+		o.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	}
+	return o
+}
+
+// maxCached bounds the handler cache. Origins come from admin-made buckets,
+// so the bound is only a guard against a bucket whose origin keeps changing.
+const maxCached = 4096
+
+// Pool hands out one handler per origin and shares one upstream transport
+// (and so its idle connections) among all HTTP origins.
+type Pool struct {
+	transport *http.Transport
+
+	mu       sync.Mutex
+	handlers map[string]http.Handler
+}
+
+// NewPool returns a pool whose HTTP origins use opts.
+func NewPool(opts Options) *Pool {
+	return &Pool{
+		transport: newTransport(opts.withDefaults()),
+		handlers:  map[string]http.Handler{},
+	}
+}
+
+// Handler returns the handler that serves objects of b (cached per origin
+// string). The request it gets has r.URL.Path = the object path inside the
+// bucket ("/films/a.mp4"), already cleaned and checked, and no auth query
+// parameter or cookie.
+func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h, ok := p.handlers[b.Origin]; ok {
+		return h, nil
+	}
+	var h http.Handler
+	var err error
+	switch b.OriginKind() {
+	case "file":
+		h, err = newFileOrigin(b.Dir())
+	default:
+		h, err = newHTTPOrigin(b.Origin, p.transport)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("origin of bucket %q: %w", b.Name, err)
+	}
+	if len(p.handlers) >= maxCached {
+		clear(p.handlers)
+	}
+	p.handlers[b.Origin] = h
+	return h, nil
+}
+
+// Close drops the idle upstream connections.
+func (p *Pool) Close() { p.transport.CloseIdleConnections() }
+
+// OptionsFrom maps the gateway's configuration onto Options.
+func OptionsFrom(c config.Origin) Options {
+	return Options{
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
+		DialTimeout:           c.DialTimeout,
+		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
+		IdleConnTimeout:       c.IdleConnTimeout,
+		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
+	}
+}

@@ -1,0 +1,59 @@
+package origin
+
+import (
+	"io"
+	"net/http"
+
+	"github.com/signedgate/gateway/internal/apierr"
+)
+
+// statusWriter turns http.ServeContent's plain-text refusals (416, 412) into
+// the gateway's JSON errors, keeping the headers ServeContent chose (such as
+// Content-Range: bytes */size), and passes everything else through,
+// ReadFrom included, so that sendfile stays reachable.
+type statusWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	swallow bool // the refusal was written; drop ServeContent's text body
+}
+
+var refusals = map[int]apierr.Body{
+	http.StatusRequestedRangeNotSatisfiable: {Code: CodeRangeNotSatisfiable,
+		Message: "the requested range is outside the object; its size is in Content-Range"},
+	http.StatusPreconditionFailed: {Code: CodePreconditionFailed,
+		Message: "a precondition (If-Match or If-Unmodified-Since) does not hold for this object"},
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	body, ok := refusals[code]
+	if !ok || s.swallow {
+		s.ResponseWriter.WriteHeader(code)
+		return
+	}
+	s.swallow = true
+	h := s.Header()
+	h.Del("Content-Length")
+	h.Del("Content-Security-Policy")
+	if s.r.Method == http.MethodHead {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		s.ResponseWriter.WriteHeader(code)
+		return
+	}
+	apierr.WriteJSON(s.ResponseWriter, code, body)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.swallow {
+		return len(p), nil
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	if s.swallow {
+		return io.Copy(io.Discard, src)
+	}
+	return io.Copy(s.ResponseWriter, src)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
