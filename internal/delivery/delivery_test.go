@@ -301,3 +301,30 @@ func counted(t *testing.T, reg *prometheus.Registry, reason string) float64 {
 	}
 	return 0
 }
+
+func TestHiddenNamesAreNeverDelivered(t *testing.T) {
+	f := newFixture(t, nil)
+	f.origin.files = map[string]string{
+		"/ok.txt":              "visible",
+		"/.private/secret.jpg": "private asset",
+		"/.meta/upload/a.json": "metadata",
+		"/a/.env":              "dotfile",
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/media/open/ok.txt", 200},
+		{"/media/open/.private/secret.jpg", 404},
+		{"/media/open/.meta/upload/a.json", 404},
+		{"/media/open/a/.env", 404},
+	} {
+		got := get(t, f.srv, tc.path, nil)
+		if got.status != tc.want {
+			t.Errorf("GET %s: got %d, want %d", tc.path, got.status, tc.want)
+		}
+	}
+	if n := f.origin.count(); n != 1 {
+		t.Errorf("origin saw %d requests, want only the visible one", n)
+	}
+}

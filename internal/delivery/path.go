@@ -43,6 +43,13 @@ func checkPath(r *http.Request, objPath string) error {
 	if !token.CanonicalPath(objPath) {
 		return invalidPath("the path is not canonical: it has a dot segment, an empty segment, a trailing slash, an escape left after decoding, or a control character")
 	}
+	// Hidden names are never delivered: a bucket directory also holds what
+	// must not be public through this route (uploaded assets of type
+	// authenticated or private, their metadata), and dotfiles such as .git
+	// or .env are a classic leak of file-serving proxies.
+	if strings.Contains(objPath, "/.") {
+		return apierr.NotFound("no such object").WithHeader("Cache-Control", noStore)
+	}
 	return nil
 }
 
