@@ -20,7 +20,7 @@ func TestConvertToPDF(t *testing.T) {
 		name      string
 		file      string
 		content   string
-		steps     []string // output formats, in order; the last is pdf
+		steps     []string       // output formats, in order; the last is pdf
 		opts      engine.Options // for the last step
 		firstOpts engine.Options // for the first step
 		wantText  []string
