@@ -110,12 +110,15 @@ func main() {
 	}
 	wg.Wait()
 	el := time.Since(t0)
-	perConv := (groupCPU(work) - cpu0) / time.Duration(*jobs)
+	used := groupCPU(work) - cpu0
+	perConv := used / time.Duration(*jobs)
 	fmt.Printf("throughput with %d clients: %d conversions in %s = %.1f conversions/s\n",
 		*slots, *jobs, el.Round(time.Millisecond), float64(*jobs)/el.Seconds())
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("CPU per conversion (soffice + helper): %s, so %d idle CPUs could do %.0f conversions/s; load average during the run: %s\n",
-		perConv.Round(100*time.Microsecond), runtime.NumCPU(), float64(runtime.NumCPU())/perConv.Seconds(), strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Printf("CPU per conversion (soffice + helper): %s, so %d idle CPUs could do %.0f conversions/s\n",
+		perConv.Round(100*time.Microsecond), runtime.NumCPU(), float64(runtime.NumCPU())/perConv.Seconds())
+	fmt.Printf("CPUs the pool got during the run: %.2f of %d (load average %s)\n",
+		used.Seconds()/el.Seconds(), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 }
 
 // groupCPU sums the CPU time used so far by the processes whose command
