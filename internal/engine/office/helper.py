@@ -161,6 +161,16 @@ class Helper:
         self.ctx, self.desktop = connect(self.pipe, timeout)
         return product_version(self.ctx)
 
+    def check_alive(self, exc):
+        """Raises Crash when exc came from soffice dying rather than from
+        the document: a dying soffice can fail a load with an I/O error."""
+        if is_bridge_error(exc):
+            raise Crash(str(exc))
+        try:
+            self.desktop.getComponents()
+        except Exception as e:
+            raise Crash("soffice is gone after %s: %s" % (type(exc).__name__, e))
+
     def load(self, path, req):
         media = {
             "Hidden": True,
@@ -182,8 +192,7 @@ class Helper:
         try:
             doc = self.desktop.loadComponentFromURL(url, "_blank", 0, props(media))
         except (IllegalArgumentException, IOException, ErrorCodeIOException) as e:
-            if is_bridge_error(e):
-                raise Crash(str(e))
+            self.check_alive(e)
             raise InputError("the document could not be read")
         if doc is None:
             raise InputError("the document could not be read")
@@ -226,8 +235,7 @@ class Helper:
             try:
                 doc.storeToURL(url, props(store))
             except (IOException, ErrorCodeIOException, IllegalArgumentException) as e:
-                if is_bridge_error(e):
-                    raise Crash(str(e))
+                self.check_alive(e)
                 raise InputError("the document could not be saved in the requested format")
         finally:
             try:
