@@ -5,6 +5,21 @@ import "time"
 // Engines configures the conversion engines that run external programs.
 type Engines struct {
 	Office OfficeEngine `envPrefix:"OFFICE_"`
+	Chrome ChromeEngine `envPrefix:"CHROME_"`
+}
+
+// ChromeEngine configures the Chromium HTML-to-PDF engine
+// (GATEWAY_ENGINES_CHROME_*).
+type ChromeEngine struct {
+	// Chromium is the browser, a path or a name looked up in PATH.
+	Chromium string `env:"CHROMIUM" envDefault:"chromium"`
+	// Tabs is the number of pages rendered at once; 0 means one per CPU.
+	Tabs int `env:"TABS" envDefault:"0"`
+	// Timeout is the longest one conversion may take.
+	Timeout time.Duration `env:"TIMEOUT" envDefault:"60s"`
+	// WorkDir holds the browser profile; empty means the system temporary
+	// directory.
+	WorkDir string `env:"WORK_DIR"`
 }
 
 // OfficeEngine configures the LibreOffice documents engine
@@ -52,5 +67,12 @@ func (e Engines) validate(bad func(name, format string, args ...any)) {
 	}
 	if o.StartTimeout <= 0 {
 		bad("ENGINES_OFFICE_START_TIMEOUT", "must be a positive duration such as 60s")
+	}
+	c := e.Chrome
+	if c.Tabs < 0 || c.Tabs > 256 {
+		bad("ENGINES_CHROME_TABS", "must be between 0 (one per CPU) and 256")
+	}
+	if c.Timeout <= 0 {
+		bad("ENGINES_CHROME_TIMEOUT", "must be a positive duration such as 60s")
 	}
 }
