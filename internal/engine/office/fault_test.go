@@ -15,10 +15,10 @@ import (
 	"github.com/signedgate/gateway/internal/engine/imagego"
 )
 
-// setHook installs testHookSent for one test.
+// setHook installs testHookSend for one test.
 func setHook(t *testing.T, hook func(w *worker, req request)) {
-	testHookSent = hook
-	t.Cleanup(func() { testHookSent = nil })
+	testHookSend = hook
+	t.Cleanup(func() { testHookSend = nil })
 }
 
 // startEvents returns an onStart hook and the channel it reports

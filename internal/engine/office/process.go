@@ -227,12 +227,12 @@ func (w *worker) call(ctx context.Context, req request, progress func(int)) (mes
 	if err != nil {
 		return message{}, err
 	}
+	if testHookSend != nil {
+		testHookSend(w, req)
+	}
 	if _, err := w.stdin.Write(append(line, '\n')); err != nil {
 		w.kill()
 		return message{}, fmt.Errorf("%w: write request: %v", enginepool.ErrWorkerLost, err)
-	}
-	if testHookSent != nil {
-		testHookSent(w, req)
 	}
 	for {
 		select {
@@ -265,8 +265,9 @@ func (w *worker) call(ctx context.Context, req request, progress func(int)) (mes
 	}
 }
 
-// testHookSent, when set by a test, runs after a request was written.
-var testHookSent func(w *worker, req request)
+// testHookSend, when set by a test, runs when a worker has taken a request,
+// just before it is written to the helper.
+var testHookSend func(w *worker, req request)
 
 func (w *worker) kill() {
 	w.dead.Store(true)
