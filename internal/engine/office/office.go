@@ -73,8 +73,8 @@ type Engine struct {
 	sofficeBin string
 	version    string
 
-	startOnce  sync.Once
-	startErr   error
+	startMu    sync.Mutex // serialises Start
+	started    bool       // the pool runs (it may still be retrying slots)
 	workDir    string
 	template   string
 	helperPath string
@@ -178,19 +178,25 @@ func (e *Engine) Version() string { return e.version }
 func (e *Engine) Conversions() []engine.Conversion { return Conversions() }
 
 // Start makes the template profile and starts every slot in parallel, each
-// warmed with a first conversion. It fails when no process could start.
+// warmed with a first conversion. It fails when no process could start; the
+// pool then keeps retrying in the background, and jobs fail fast until one
+// process runs. A Start that failed before the pool ran is tried again by
+// the next Start or Run.
 func (e *Engine) Start(ctx context.Context) error {
-	e.startOnce.Do(func() { e.startErr = e.start(ctx) })
-	return e.startErr
-}
-
-func (e *Engine) start(ctx context.Context) error {
+	e.startMu.Lock()
+	defer e.startMu.Unlock()
+	if e.started {
+		return nil
+	}
 	e.mu.Lock()
 	closed := e.closed
 	e.mu.Unlock()
 	if closed {
 		return enginepool.ErrClosed
 	}
+	// The processes outlive the call that starts them; only the waiting is
+	// bounded, by StartTimeout.
+	ctx = context.WithoutCancel(ctx)
 	dir, err := os.MkdirTemp(e.cfg.WorkDir, "gateway-office-")
 	if err != nil {
 		return fmt.Errorf("office work directory: %w", err)
@@ -198,11 +204,14 @@ func (e *Engine) start(ctx context.Context) error {
 	e.workDir = dir
 	e.helperPath = filepath.Join(dir, "helper.py")
 	if err := os.WriteFile(e.helperPath, helperPy, 0o600); err != nil {
+		os.RemoveAll(dir)
 		return err
 	}
 	if err := e.makeTemplate(ctx); err != nil {
+		os.RemoveAll(dir)
 		return err
 	}
+	e.started = true
 	began := time.Now()
 	if err := e.pool.Start(ctx); err != nil {
 		return err
@@ -217,7 +226,8 @@ func (e *Engine) Close() error {
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
-	e.startOnce.Do(func() { e.startErr = enginepool.ErrClosed })
+	e.startMu.Lock() // waits for a Start under way
+	defer e.startMu.Unlock()
 	err := e.pool.Close()
 	if e.workDir != "" {
 		os.RemoveAll(e.workDir)
