@@ -80,9 +80,11 @@ func (e *Engine) startWorker(ctx context.Context, slot int) (*worker, error) {
 	gen := e.gen.Add(1)
 	dir := filepath.Join(e.workDir, fmt.Sprintf("slot%d-%d", slot, gen))
 	if err := copyDir(e.template, dir); err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("copy profile: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	pipe := fmt.Sprintf("gateway-office-%d-%d-%d", os.Getpid(), slot, gen)
