@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -175,5 +176,31 @@ func TestMissingLibreOffice(t *testing.T) {
 	}
 	if _, err := r.Lookup("convert", "png", "jpg"); err != nil {
 		t.Errorf("png to jpg with office missing: %v", err)
+	}
+}
+
+// The office processes get huge-page malloc and none of the gateway's
+// environment, which holds its secrets.
+func TestProcessEnvironment(t *testing.T) {
+	t.Setenv("GATEWAY_ADMIN_TOKEN", "do-not-leak-this-token")
+	e := newEngine(t, Config{Slots: 1})
+	var pid atomic.Int64
+	setHook(t, func(w *worker, req request) { pid.Store(int64(w.soffice.Process.Pid)) })
+	mustConvert(t, e, writeFile(t, t.TempDir(), "env.txt", "env\n"), "pdf", nil)
+	{
+		p := pid.Load()
+		b, err := os.ReadFile("/proc/" + strconv.FormatInt(p, 10) + "/environ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := strings.Split(string(b), "\x00")
+		if !slices.Contains(env, "GLIBC_TUNABLES=glibc.malloc.hugetlb=1") {
+			t.Errorf("soffice environment lacks GLIBC_TUNABLES: %q", env)
+		}
+		for _, kv := range env {
+			if strings.HasPrefix(kv, "GATEWAY_") || strings.Contains(kv, "do-not-leak") {
+				t.Errorf("soffice environment has %q", kv)
+			}
+		}
 	}
 }
