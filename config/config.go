@@ -58,6 +58,9 @@ type Config struct {
 
 	// Origin tunes the connections to buckets' HTTP origins.
 	Origin Origin `envPrefix:"ORIGIN_"`
+
+	// Engines configures the conversion engines (GATEWAY_ENGINES_*).
+	Engines Engines `envPrefix:"ENGINES_"`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -213,6 +216,7 @@ func (c *Config) validate() []error {
 	c.Upload.validate(bad)
 	c.Delivery.validate(bad)
 	c.Origin.validate(bad)
+	c.Engines.validate(bad)
 	return errs
 }
 

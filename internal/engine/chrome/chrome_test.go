@@ -1,0 +1,224 @@
+package chrome
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signedgate/gateway/internal/engine"
+)
+
+func requireTools(t testing.TB) {
+	t.Helper()
+	var missing []string
+	for _, tool := range []string{"chromium", "pdftotext", "pdfinfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("missing in CI: %s", strings.Join(missing, ", "))
+	}
+	t.Skipf("missing: %s", strings.Join(missing, ", "))
+}
+
+func newEngine(t testing.TB, cfg Config) *Engine {
+	t.Helper()
+	requireTools(t)
+	cfg.WorkDir = t.TempDir()
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func convert(t testing.TB, e *Engine, html string, opts engine.Options) (string, error) {
+	t.Helper()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "page.html")
+	if err := os.WriteFile(in, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := e.Run(ctx, engine.Request{Operation: "convert", InputFormat: "html", OutputFormat: "pdf",
+		Inputs: []engine.File{{Path: in, Name: "page.html"}}, Options: opts, WorkDir: dir})
+	if err != nil {
+		return "", err
+	}
+	return res.Files[0].Path, nil
+}
+
+func pdfText(t testing.TB, p string) string {
+	out, err := exec.Command("pdftotext", p, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+var pagesRE = regexp.MustCompile(`(?m)^Pages:\s+(\d+)`)
+
+func pdfPages(t testing.TB, p string) int {
+	out, err := exec.Command("pdfinfo", p).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(string(pagesRE.FindSubmatch(out)[1]))
+	return n
+}
+
+func TestHTMLToPDF(t *testing.T) {
+	e := newEngine(t, Config{Tabs: 2})
+	three := `<style>div{page-break-after:always}</style><div>Page one</div><div>Page two</div><div>Page three</div>`
+	tests := []struct {
+		name      string
+		html      string
+		opts      engine.Options
+		want      []string
+		notWant   []string
+		wantPages int
+	}{
+		{"simple", "<h1>Invoice 42</h1><p>Total: 99 EUR</p>", nil, []string{"Invoice 42", "Total: 99 EUR"}, nil, 1},
+		{"script runs", `<p id=x>before</p><script>document.getElementById('x').textContent='after script'</script>`, nil, []string{"after script"}, nil, 1},
+		{"all pages", three, nil, []string{"Page one", "Page three"}, nil, 3},
+		{"pages 2-3", three, engine.Options{"pages": "2-3"}, []string{"Page two", "Page three"}, []string{"Page one"}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := convert(t, e, tc.html, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := pdfText(t, p)
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("text lacks %q: %q", w, text)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(text, w) {
+					t.Errorf("text has %q: %q", w, text)
+				}
+			}
+			if got := pdfPages(t, p); got != tc.wantPages {
+				t.Errorf("%d pages, want %d", got, tc.wantPages)
+			}
+		})
+	}
+	if _, err := convert(t, e, "<p>x</p>", engine.Options{"pages": "a-b"}); engine.CodeOf(err) != engine.CodeInvalidInput {
+		t.Errorf("bad pages: %v, want INVALID_INPUT", err)
+	}
+}
+
+// The page gets nothing but its own HTML: no http:// or file:// resource,
+// no fetch from a script.
+func TestNetworkLimitedToThePage(t *testing.T) {
+	e := newEngine(t, Config{Tabs: 1})
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte("REMOTE-CONTENT"))
+	}))
+	defer srv.Close()
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	os.WriteFile(secret, []byte("LOCAL-SECRET"), 0o644)
+	html := `<p>visible</p><img src="` + srv.URL + `/i.png"><iframe src="` + srv.URL + `/frame"></iframe>
+<iframe src="file://` + secret + `"></iframe><script src="` + srv.URL + `/s.js"></script>
+<p id=f>none</p><script>fetch("` + srv.URL + `/x").then(r=>r.text()).then(t=>document.getElementById('f').textContent=t).catch(()=>{})</script>`
+	p, err := convert(t, e, html, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, p)
+	if !strings.Contains(text, "visible") || strings.Contains(text, "REMOTE-CONTENT") || strings.Contains(text, "LOCAL-SECRET") {
+		t.Errorf("PDF text %q: want the page's own text only", text)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the server was asked %d times, want 0", n)
+	}
+}
+
+func TestHangingPageTimesOut(t *testing.T) {
+	e := newEngine(t, Config{Tabs: 1})
+	_, err := convert(t, e, "<script>while(true){}</script>", engine.Options{"timeout": 2})
+	if engine.CodeOf(err) != engine.CodeTimeout {
+		t.Fatalf("err %v, want TIMEOUT", err)
+	}
+	p, err := convert(t, e, "<p>after the hang</p>", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(pdfText(t, p), "after the hang") {
+		t.Error("next page not rendered")
+	}
+}
+
+func TestMissingChromium(t *testing.T) {
+	_, err := New(Config{ChromiumPath: "/nonexistent/chromium"})
+	if !errors.Is(err, ErrNotInstalled) || !strings.Contains(err.Error(), "Debian package chromium") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestNoOrphansAfterClose(t *testing.T) {
+	requireTools(t)
+	dir := t.TempDir()
+	e, err := New(Config{Tabs: 1, WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("pgrep", "-f", dir).Output(); err != nil {
+		t.Fatalf("no chromium found before Close: %s %v", out, err)
+	}
+	e.Close()
+	if out, err := exec.Command("pgrep", "-f", dir).Output(); err == nil {
+		t.Errorf("left after Close: %s", out)
+	}
+}
+
+// TestLatency logs p50 and p95 of warm html-to-pdf conversions.
+func TestLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	e := newEngine(t, Config{Tabs: 2})
+	html := "<h1>Latency</h1>" + strings.Repeat("<p>The quick brown fox jumps over the lazy dog.</p>", 40)
+	for range 3 {
+		if _, err := convert(t, e, html, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var d []time.Duration
+	for range 30 {
+		t0 := time.Now()
+		if _, err := convert(t, e, html, nil); err != nil {
+			t.Fatal(err)
+		}
+		d = append(d, time.Since(t0))
+	}
+	slices.Sort(d)
+	t.Logf("html to pdf over %d conversions: p50 %s p95 %s", len(d), d[len(d)/2], d[len(d)*95/100])
+}

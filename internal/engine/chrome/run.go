@@ -1,0 +1,195 @@
+package chrome
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+
+	"github.com/signedgate/gateway/internal/engine"
+)
+
+// maxHTML bounds the page read into memory and handed to the browser.
+const maxHTML = 32 << 20
+
+// Run prints each HTML input to a PDF. Options: pages ("1-3,5"),
+// print_background (default true), landscape, timeout, filename.
+func (e *Engine) Run(ctx context.Context, req engine.Request) (engine.Result, error) {
+	req.Report(0)
+	in, out := engine.NormalizeFormat(req.InputFormat), engine.NormalizeFormat(req.OutputFormat)
+	if in == "" && len(req.Inputs) > 0 {
+		in = engine.FormatOf(req.Inputs[0].Name)
+	}
+	if req.Operation != "convert" || in != "html" || out != "pdf" {
+		return engine.Result{}, engine.Errorf(engine.CodeUnsupportedConversion, "%s converts only html to pdf", Name)
+	}
+	if len(req.Inputs) == 0 {
+		return engine.Result{}, engine.Errorf(engine.CodeInvalidInput, "the task has no input file")
+	}
+	print, timeout, err := e.printParams(req.Options)
+	if err != nil {
+		return engine.Result{}, err
+	}
+	if err := e.Start(ctx); err != nil {
+		return engine.Result{}, engine.Wrap(engine.CodeConversionFailed, err, "the chromium engine could not be started")
+	}
+	var res engine.Result
+	for i, input := range req.Inputs {
+		f, err := e.convertOne(ctx, req, input, print, timeout)
+		if err != nil {
+			for _, done := range res.Files {
+				os.Remove(done.Path)
+			}
+			return engine.Result{}, err
+		}
+		res.Files = append(res.Files, f)
+		req.Report((i + 1) * 100 / len(req.Inputs))
+	}
+	req.Report(100)
+	return res, nil
+}
+
+func (e *Engine) printParams(opts engine.Options) (*page.PrintToPDFParams, time.Duration, error) {
+	p := page.PrintToPDF().WithPreferCSSPageSize(true)
+	bg := true
+	if opts.Has("print_background") {
+		v, err := opts.Bool("print_background")
+		if err != nil {
+			return nil, 0, err
+		}
+		bg = v
+	}
+	p = p.WithPrintBackground(bg)
+	land, err := opts.Bool("landscape")
+	if err != nil {
+		return nil, 0, err
+	}
+	p = p.WithLandscape(land)
+	pages, err := opts.String("pages")
+	if err != nil {
+		return nil, 0, err
+	}
+	if opts.Has("pages") {
+		if !validPages(pages) {
+			return nil, 0, engine.Errorf(engine.CodeInvalidInput, "option pages must be page numbers and ranges such as 1-3,5")
+		}
+		p = p.WithPageRanges(strings.ReplaceAll(pages, " ", ""))
+	}
+	timeout := e.cfg.Timeout
+	secs, err := opts.Float("timeout")
+	if err != nil {
+		return nil, 0, err
+	}
+	if secs < 0 {
+		return nil, 0, engine.Errorf(engine.CodeInvalidInput, "option timeout must be a positive number of seconds")
+	}
+	if d := time.Duration(secs * float64(time.Second)); d > 0 && d < timeout {
+		timeout = d
+	}
+	return p, timeout, nil
+}
+
+// validPages accepts what Chromium's pageRanges accepts: "1-5, 8, 11-13".
+func validPages(s string) bool {
+	s = strings.ReplaceAll(s, " ", "")
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for _, part := range strings.Split(s, ",") {
+		a, b, isRange := strings.Cut(part, "-")
+		if !digits(a) || (isRange && b != "" && !digits(b)) {
+			return false
+		}
+	}
+	return true
+}
+
+func digits(s string) bool {
+	return s != "" && len(s) <= 6 && strings.Trim(s, "0123456789") == "" && strings.TrimLeft(s, "0") != ""
+}
+
+func (e *Engine) convertOne(ctx context.Context, req engine.Request, input engine.File, print *page.PrintToPDFParams, timeout time.Duration) (engine.File, error) {
+	st, err := os.Stat(input.Path)
+	if err != nil {
+		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not read the input file")
+	}
+	if st.Size() > maxHTML {
+		return engine.File{}, engine.Errorf(engine.CodeTooLarge, "the HTML file is larger than %d MiB", maxHTML>>20)
+	}
+	html, err := os.ReadFile(input.Path)
+	if err != nil {
+		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not read the input file")
+	}
+	var t *tab
+	select {
+	case t = <-e.tabs:
+	case <-ctx.Done():
+		return engine.File{}, engine.ContextError(ctx)
+	}
+	req.Report(10)
+	// chromedp needs the tab's context; the caller's ends it too.
+	jobCtx, cancel := context.WithTimeout(t.ctx, timeout)
+	stop := context.AfterFunc(ctx, cancel)
+	pdf, err := t.render(jobCtx, html, print)
+	stop()
+	cancel()
+	if err != nil {
+		// A tab that timed out may still run the page's script; close it and
+		// open a fresh one.
+		t.cancel()
+		if nt, nerr := e.newTab(); nerr == nil {
+			e.tabs <- nt
+		} else {
+			e.cfg.Logger.Warn("could not reopen a chromium tab", "err", nerr)
+			go e.reopen()
+		}
+		switch {
+		case ctx.Err() != nil:
+			return engine.File{}, engine.ContextError(ctx)
+		case errors.Is(err, context.DeadlineExceeded):
+			return engine.File{}, engine.Wrap(engine.CodeTimeout, err, fmt.Sprintf("the conversion took longer than %s", timeout))
+		case strings.Contains(err.Error(), "Page range"), strings.Contains(err.Error(), "page range"):
+			return engine.File{}, engine.Wrap(engine.CodeInvalidInput, err, "the requested pages are out of range")
+		default:
+			return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "chromium could not print the page")
+		}
+	}
+	e.tabs <- t
+	req.Report(90)
+	name, err := engine.OutputName(input, req.Options, "pdf")
+	if err != nil {
+		return engine.File{}, err
+	}
+	f, file, err := engine.CreateOutput(req.WorkDir, name)
+	if err != nil {
+		return engine.File{}, err
+	}
+	if _, err := f.Write(pdf); err != nil {
+		f.Close()
+		os.Remove(file.Path)
+		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not write the output file")
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(file.Path)
+		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not write the output file")
+	}
+	return file, nil
+}
+
+// reopen keeps trying to open a tab until it succeeds or the engine closes.
+func (e *Engine) reopen() {
+	for pause := 100 * time.Millisecond; ; pause = min(pause*2, 10*time.Second) {
+		if e.browser.Err() != nil {
+			return
+		}
+		if t, err := e.newTab(); err == nil {
+			e.tabs <- t
+			return
+		}
+		time.Sleep(pause)
+	}
+}
