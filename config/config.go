@@ -49,6 +49,9 @@ type Config struct {
 	// Fetch limits every fetch of a user-supplied URL (job imports, website
 	// captures, uploads by URL).
 	Fetch Fetch `envPrefix:"FETCH_"`
+
+	// Jobs bounds conversion jobs and keeps their outputs.
+	Jobs Jobs `envPrefix:"JOBS_"`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -195,6 +198,7 @@ func (c *Config) validate() []error {
 		bad("MAX_ADMIN_BODY_BYTES", "must be at least 1024")
 	}
 	c.Fetch.validate(bad)
+	c.Jobs.validate(bad)
 	return errs
 }
 

@@ -19,8 +19,11 @@ import (
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/fetch"
+	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/redisconn"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
@@ -43,6 +46,12 @@ type App struct {
 	Buckets *bucket.Repo
 	// Fetch fetches user-supplied URLs under the SSRF policy.
 	Fetch *fetch.Client
+	// Engines are the conversion engines jobs run.
+	Engines *engine.Registry
+	// Outputs keeps job outputs and serves them at signed URLs.
+	Outputs *outputs.Store
+	// Jobs runs conversion jobs.
+	Jobs *jobs.Service
 
 	handler http.Handler
 	closers []func() error
@@ -95,6 +104,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	// Hosts and Paths routers.
 	for _, mount := range []func(*Mount) error{
 		a.mountBuckets,
+		a.mountJobs,
 	} {
 		if err := mount(m); err != nil {
 			return nil, err
