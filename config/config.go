@@ -50,6 +50,9 @@ type Config struct {
 	// captures, uploads by URL).
 	Fetch Fetch `envPrefix:"FETCH_"`
 
+	// SignedURL configures signed conversion URLs.
+	SignedURL SignedURL `envPrefix:"SIGNED_URL_"`
+
 	// Jobs bounds conversion jobs and keeps their outputs.
 	Jobs Jobs `envPrefix:"JOBS_"`
 }
@@ -198,6 +201,7 @@ func (c *Config) validate() []error {
 		bad("MAX_ADMIN_BODY_BYTES", "must be at least 1024")
 	}
 	c.Fetch.validate(bad)
+	c.SignedURL.validate(bad)
 	c.Jobs.validate(bad)
 	return errs
 }

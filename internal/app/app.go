@@ -25,7 +25,9 @@ import (
 	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/redisconn"
+	"github.com/signedgate/gateway/internal/resultcache"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/signedurl"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
 	"github.com/signedgate/gateway/internal/store/redisstore"
@@ -52,6 +54,10 @@ type App struct {
 	Outputs *outputs.Store
 	// Jobs runs conversion jobs.
 	Jobs *jobs.Service
+	// SignedURLBases are the signed-URL bases; ResultCache keeps the
+	// results of signed URLs with a cache_key.
+	SignedURLBases *signedurl.Repo
+	ResultCache    *resultcache.Cache
 
 	handler http.Handler
 	closers []func() error
@@ -105,6 +111,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	for _, mount := range []func(*Mount) error{
 		a.mountBuckets,
 		a.mountJobs,
+		a.mountSignedURL,
 	} {
 		if err := mount(m); err != nil {
 			return nil, err
