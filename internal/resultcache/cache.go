@@ -212,9 +212,13 @@ func (c *Cache) lead(ctx context.Context, k, token string, deadline <-chan time.
 	if err := c.b.setStatus(bg, k, job.Entry(), c.opts.Lease); err != nil {
 		c.opts.Log.Warn("result cache: store job status", "key", k, "err", err)
 	}
-	go c.watch(k, lockVal, job)
+	settled := make(chan struct{})
+	go c.watch(k, lockVal, job, settled)
 	select {
 	case <-job.Done():
+		// Answer once the result is stored and the lock released, so a
+		// request this client makes next sees the job as ended.
+		<-settled
 		return job.Entry(), Miss, nil
 	case <-deadline:
 		return job.Entry(), Miss, nil
@@ -226,7 +230,8 @@ func (c *Cache) lead(ctx context.Context, k, token string, deadline <-chan time.
 // watch keeps k's lock and status fresh while job runs, then stores and
 // announces its result. It does not depend on any request: the job's
 // result is kept even when every client has gone.
-func (c *Cache) watch(k, lockVal string, job Job) {
+func (c *Cache) watch(k, lockVal string, job Job, settled chan<- struct{}) {
+	defer close(settled)
 	ctx := context.Background()
 	tick := time.NewTicker(c.opts.Lease / 3)
 	defer tick.Stop()
