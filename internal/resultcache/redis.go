@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -42,7 +43,7 @@ return 0`)
 // so no signal sent after NewRedis returns is missed.
 func NewRedis(ctx context.Context, rdb redis.UniversalClient, prefix string, opts Options) (*Cache, error) {
 	opts.defaults()
-	b := &redisBackend{rdb: rdb, prefix: prefix, subs: map[string]map[chan Entry]struct{}{}, log: opts}
+	b := &redisBackend{rdb: rdb, prefix: prefix, subs: map[string]map[chan Entry]struct{}{}, log: opts.Log}
 	ps := rdb.PSubscribe(ctx, prefix+channelNS+"*")
 	// Receive waits for the confirmation: messages published before it
 	// would be lost.
@@ -59,7 +60,7 @@ func NewRedis(ctx context.Context, rdb redis.UniversalClient, prefix string, opt
 type redisBackend struct {
 	rdb    redis.UniversalClient
 	prefix string
-	log    Options
+	log    *slog.Logger
 	ps     *redis.PubSub
 	done   chan struct{}
 
@@ -74,7 +75,7 @@ func (b *redisBackend) fanOut() {
 		k := strings.TrimPrefix(msg.Channel, b.prefix+channelNS)
 		var e Entry
 		if err := json.Unmarshal([]byte(msg.Payload), &e); err != nil {
-			b.log.Log.Warn("result cache: bad signal", "channel", msg.Channel, "err", err)
+			b.log.Warn("result cache: bad signal", "channel", msg.Channel, "err", err)
 			continue
 		}
 		b.mu.Lock()
@@ -99,7 +100,7 @@ func (b *redisBackend) getEntry(ctx context.Context, key string) (Entry, bool, e
 	var e Entry
 	if err := json.Unmarshal(data, &e); err != nil {
 		// A damaged entry is a miss, not an outage.
-		b.log.Log.Warn("result cache: undecodable entry", "key", key, "err", err)
+		b.log.Warn("result cache: undecodable entry", "key", key, "err", err)
 		return Entry{}, false, nil
 	}
 	return e, true, nil
