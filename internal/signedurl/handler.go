@@ -16,11 +16,10 @@ import (
 // RouteName names signed-URL requests in metrics.
 const RouteName = "signed-url"
 
-// Refusal codes of this flow besides urlsig's and jobspec's.
-const (
-	CodeUnknownBase          = "UNKNOWN_BASE"
-	CodeUnsupportedOperation = "UNSUPPORTED_OPERATION"
-)
+// CodeUnsupportedOperation refuses a job with an operation of the API
+// that the gateway does not run, before any task starts. (An unknown base
+// path is not claimed at all: the server's own 404 answers it.)
+const CodeUnsupportedOperation = "UNSUPPORTED_OPERATION"
 
 // Handler answers signed conversion URLs. As a server.Router it claims GET
 // and HEAD requests whose path is exactly a base's path.
