@@ -126,6 +126,8 @@ func TestTwoInstancesRunAJobOnce(t *testing.T) {
 		t.Fatalf("result keys %v, %v; want one", keys, err)
 	}
 	ttl := rdb.TTL(context.Background(), keys[0]).Val()
+	t.Logf("%d requests over 2 instances: %d job(s) ran, %d origin fetch(es), lookups miss=%v join=%v hit=%v, one Location; result TTL %v",
+		n, g1.a.Jobs.Started()+g2.a.Jobs.Started(), o.fetches.Load(), lookups("miss"), lookups("join"), lookups("hit"), ttl)
 	if ttl <= 24*time.Hour-time.Minute || ttl > 24*time.Hour {
 		t.Errorf("result TTL %v, want within (24h-1m, 24h]", ttl)
 	}
