@@ -105,7 +105,7 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 	if got := counterValue(h.metrics.CacheLookups.WithLabelValues("signed_url", "hit")); got != 1 {
 		t.Errorf("cache hits counted %v, want 1", got)
 	}
-	bad := get(t, "HEAD", u[:len(u)-1]+"0")
+	bad := get(t, "HEAD", flip(u, len(u)-1))
 	if bad.status != http.StatusForbidden || len(bad.body) != 0 {
 		t.Errorf("HEAD with a bad signature: %d %q", bad.status, bad.body)
 	}
