@@ -38,6 +38,8 @@ type Config struct {
 	JanitorInterval time.Duration
 	Now             func() time.Time
 	Log             *slog.Logger
+	// OnSweep, if set, is called after each janitor sweep (tests await it).
+	OnSweep func(removed int, err error)
 }
 
 // Store keeps outputs and signs their URLs. It is safe for concurrent use.
@@ -108,10 +110,14 @@ func (s *Store) janitor() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if n, err := s.Sweep(context.Background()); err != nil {
+			n, err := s.Sweep(context.Background())
+			if err != nil {
 				s.cfg.Log.Warn("removing expired outputs failed", "err", err, "removed", n)
 			} else if n > 0 {
 				s.cfg.Log.Debug("expired outputs removed", "removed", n)
+			}
+			if s.cfg.OnSweep != nil {
+				s.cfg.OnSweep(n, err)
 			}
 		}
 	}
