@@ -69,9 +69,12 @@ var Now = time.Now
 // New builds an instance from cfg. Close releases what it opened.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
 	a = &App{Config: cfg, Log: log}
+	// The error returns below set a to nil; close what was opened through
+	// the instance itself.
+	opened := a
 	defer func() {
 		if err != nil {
-			a.Close()
+			opened.Close()
 		}
 	}()
 	if err := a.openStore(ctx); err != nil {
