@@ -74,10 +74,17 @@ func TestImageGraphEndToEnd(t *testing.T) {
 			if resp.Header.Get("Content-Security-Policy") != "sandbox" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Errorf("missing sandbox headers: %v", resp.Header)
 			}
+			h.checkWorkDirEmpty(t)
 			out := taskByName(t, s, "out")
 			if f := out.Result.Files[0]; f.Size != int64(len(body)) || f.Filename != stem+".jpg" {
 				t.Errorf("result file %+v, body %d bytes", f, len(body))
 			}
 		})
+	}
+	if got := h.jobsMetric(t, "thumbnail", "finished"); got != 2 {
+		t.Errorf("gateway_jobs_total{thumbnail,finished} = %v, want 2", got)
+	}
+	if got := h.svc.Started(); got != 2 {
+		t.Errorf("Started() = %d, want 2", got)
 	}
 }

@@ -11,15 +11,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signedgate/gateway/internal/archive"
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/engine/imagego"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
 )
 
@@ -44,10 +48,12 @@ func (c *clock) Add(d time.Duration) {
 // harness is a service with real engines, a fetch client, and an output
 // store served over real HTTP.
 type harness struct {
-	svc   *Service
-	out   *outputs.Store
-	srv   *httptest.Server
-	clock *clock
+	reg     *prometheus.Registry
+	workDir string
+	svc     *Service
+	out     *outputs.Store
+	srv     *httptest.Server
+	clock   *clock
 }
 
 type harnessOpts struct {
@@ -91,8 +97,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = t.TempDir()
 	}
+	h.workDir = cfg.WorkDir
+	h.reg = prometheus.NewRegistry()
 	h.svc = NewService(cfg, Deps{
-		Registry: reg, Fetch: fc, Outputs: h.out, Now: h.clock.Now,
+		Registry: reg, Fetch: fc, Outputs: h.out, Now: h.clock.Now, Metrics: metrics.New(h.reg),
 		Log: slog.New(slog.DiscardHandler),
 	})
 	t.Cleanup(h.svc.Close)
@@ -187,4 +195,40 @@ func get(t *testing.T, url string) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	return resp, b.Bytes()
+}
+
+// jobsMetric is gateway_jobs_total{operation, outcome}.
+func (h *harness) jobsMetric(t *testing.T, op, outcome string) float64 {
+	t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "gateway_jobs_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["operation"] == op && labels["outcome"] == outcome {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// checkWorkDirEmpty fails when a job left files behind.
+func (h *harness) checkWorkDirEmpty(t *testing.T) {
+	t.Helper()
+	entries, err := os.ReadDir(h.workDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("work directory holds %d entries after the jobs ended", len(entries))
+	}
 }

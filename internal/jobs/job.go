@@ -130,6 +130,26 @@ func (j *Job) failTask(name string, now time.Time, code, msg string) {
 	})
 }
 
+// abort fails every task that has not ended and ends the job, unless it
+// has ended already.
+func (j *Job) abort(now time.Time, code, msg string) {
+	j.mu.Lock()
+	ended := j.st.EndedAt != nil
+	if !ended {
+		for i := range j.st.Tasks {
+			t := &j.st.Tasks[i]
+			if t.Status == StatusWaiting || t.Status == StatusProcessing {
+				c, m, end := code, msg, now.UTC()
+				t.Status, t.Code, t.Message, t.EndedAt = StatusError, &c, &m, &end
+			}
+		}
+	}
+	j.mu.Unlock()
+	if !ended {
+		j.finish(now)
+	}
+}
+
 // finish sets the job's final status and closes Done.
 func (j *Job) finish(now time.Time) {
 	j.mu.Lock()

@@ -77,6 +77,10 @@ func TestImportURLRefusesPrivateAddresses(t *testing.T) {
 			if _, ok := s.RedirectURL(); ok {
 				t.Errorf("a failed job has a redirect URL")
 			}
+			h.checkWorkDirEmpty(t)
+			if got := h.jobsMetric(t, "export/url", "input_failed"); got != 1 {
+				t.Errorf("gateway_jobs_total{export/url,input_failed} = %v, want 1", got)
+			}
 		})
 	}
 }

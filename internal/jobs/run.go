@@ -27,12 +27,6 @@ func (s *Service) run(j *Job) {
 	workDir, err := s.makeWorkDir(j.id)
 	if err != nil {
 		log.Error("create job work directory", "err", err)
-	} else {
-		defer func() {
-			if err := os.RemoveAll(workDir); err != nil {
-				log.Warn("remove job work directory", "err", err)
-			}
-		}()
 	}
 
 	stages, terr := jobspec.TopoOrder(j.spec)
@@ -79,6 +73,13 @@ func (s *Service) run(j *Job) {
 		files[t.Name] = out.files
 		j.finishTask(t.Name, now(), out.result, out.engine, out.version)
 		s.count(t.Operation, "finished")
+	}
+	// The work directory goes before Done is closed, so whoever waits for
+	// the job never sees its scratch files.
+	if workDir != "" {
+		if err := os.RemoveAll(workDir); err != nil {
+			log.Warn("remove job work directory", "err", err)
+		}
 	}
 	j.finish(now())
 }

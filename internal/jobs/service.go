@@ -201,6 +201,19 @@ func (s *Service) worker() {
 	defer s.wg.Done()
 	for j := range s.queue {
 		s.started.Add(1)
-		s.run(j)
+		s.runSafely(j)
 	}
+}
+
+// runSafely runs j and, should the runner itself panic, fails the tasks
+// left and ends the job, so nobody waits on Done forever and the worker
+// lives on.
+func (s *Service) runSafely(j *Job) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.deps.Log.Error("job runner panicked", "job_id", j.id, "panic", r)
+			j.abort(s.deps.Now(), CodeInternal, "the gateway failed to run the job")
+		}
+	}()
+	s.run(j)
 }
