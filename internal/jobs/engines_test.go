@@ -43,3 +43,15 @@ const blockJob = `{"tasks":{
 	"in":{"operation":"import/raw","file":"x","filename":"a.blk"},
 	"c":{"operation":"convert","input":"in","output_format":"out"},
 	"out":{"operation":"export/url","input":"c"}}}`
+
+// panicEngine panics on every run, as a buggy engine might.
+type panicEngine struct{}
+
+func (panicEngine) Name() string    { return "panic" }
+func (panicEngine) Version() string { return "0" }
+func (panicEngine) Conversions() []engine.Conversion {
+	return []engine.Conversion{{Operation: "convert", Input: "blk", Output: "boom"}}
+}
+func (panicEngine) Run(context.Context, engine.Request) (engine.Result, error) {
+	panic("engine bug at /secret/path")
+}

@@ -112,3 +112,19 @@ func TestCloseCancelsJobs(t *testing.T) {
 		t.Errorf("submit after Close: %v", err)
 	}
 }
+
+func TestEnginePanicFailsTheTask(t *testing.T) {
+	h := newHarness(t, harnessOpts{engines: []engine.Engine{panicEngine{}}})
+	s := h.run(t, strings.Replace(blockJob, `"output_format":"out"`, `"output_format":"boom"`, 1))
+	c := taskByName(t, s, "c")
+	if code(c) != CodeInternal || strings.Contains(*c.Message, "secret") {
+		t.Errorf("task: %s %q", code(c), *c.Message)
+	}
+	if s.FailureHTTPStatus() != http.StatusInternalServerError {
+		t.Errorf("FailureHTTPStatus = %d", s.FailureHTTPStatus())
+	}
+	// The worker survived: another job runs.
+	if s := h.run(t, `{"tasks":{"a":{"operation":"import/raw","file":"x","filename":"a.txt"},"out":{"operation":"export/url","input":"a"}}}`); s.Failed() {
+		t.Errorf("next job: %+v", s)
+	}
+}
