@@ -187,7 +187,7 @@ func (s *Service) Close() {
 }
 
 // pruneLocked forgets jobs that ended more than retention ago, and the
-// oldest ended ones beyond maxKept.
+// ended ones beyond maxKept (any of them: a flood is no time to sort).
 func (s *Service) pruneLocked() {
 	now := s.deps.Now()
 	for id, j := range s.jobs {
