@@ -61,6 +61,12 @@ type Config struct {
 
 	// Engines configures the conversion engines (GATEWAY_ENGINES_*).
 	Engines Engines `envPrefix:"ENGINES_"`
+
+	// SignedURL configures signed conversion URLs.
+	SignedURL SignedURL `envPrefix:"SIGNED_URL_"`
+
+	// Jobs bounds conversion jobs and keeps their outputs.
+	Jobs Jobs `envPrefix:"JOBS_"`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -217,6 +223,8 @@ func (c *Config) validate() []error {
 	c.Delivery.validate(bad)
 	c.Origin.validate(bad)
 	c.Engines.validate(bad)
+	c.SignedURL.validate(bad)
+	c.Jobs.validate(bad)
 	return errs
 }
 

@@ -20,10 +20,15 @@ import (
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/domain"
+	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/fetch"
+	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/redisconn"
+	"github.com/signedgate/gateway/internal/resultcache"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/signedurl"
 	"github.com/signedgate/gateway/internal/signingkeys"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
@@ -49,6 +54,16 @@ type App struct {
 	// signing keys and custom domains.
 	SigningKeys *signingkeys.Repo
 	Domains     *domain.Repo
+	// Engines are the conversion engines jobs run.
+	Engines *engine.Registry
+	// Outputs keeps job outputs and serves them at signed URLs.
+	Outputs *outputs.Store
+	// Jobs runs conversion jobs.
+	Jobs *jobs.Service
+	// SignedURLBases are the signed-URL bases; ResultCache keeps the
+	// results of signed URLs with a cache_key.
+	SignedURLBases *signedurl.Repo
+	ResultCache    *resultcache.Cache
 
 	handler http.Handler
 	closers []func() error
@@ -60,9 +75,12 @@ var Now = time.Now
 // New builds an instance from cfg. Close releases what it opened.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
 	a = &App{Config: cfg, Log: log}
+	// The error returns below set a to nil; close what was opened through
+	// the instance itself.
+	opened := a
 	defer func() {
 		if err != nil {
-			a.Close()
+			opened.Close()
 		}
 	}()
 	if err := a.openStore(ctx); err != nil {
@@ -101,8 +119,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	// Hosts and Paths routers.
 	for _, mount := range []func(*Mount) error{
 		a.mountBuckets,
-		a.mountUpload,
 		a.mountDelivery,
+		a.mountJobs,
+		a.mountSignedURL, // before uploads: a base's exact path wins over asset URLs
+		a.mountUpload,
 	} {
 		if err := mount(m); err != nil {
 			return nil, err

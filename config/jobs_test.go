@@ -1,0 +1,72 @@
+package config
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestJobsDefaults(t *testing.T) {
+	c, err := LoadFrom(map[string]string{"GATEWAY_DATA_DIR": "/srv/gw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := c.Jobs
+	if j.WorkerCount() != runtime.NumCPU() || j.QueueSize != 64 {
+		t.Errorf("workers %d queue %d", j.WorkerCount(), j.QueueSize)
+	}
+	if j.TaskTimeout != 5*time.Minute || j.JobTimeout != 15*time.Minute || j.OutputTTL != 24*time.Hour {
+		t.Errorf("timeouts %v %v ttl %v", j.TaskTimeout, j.JobTimeout, j.OutputTTL)
+	}
+	if got := j.OutputPath(c.DataDir); got != "/srv/gw/outputs" {
+		t.Errorf("output dir %q", got)
+	}
+	if j.OutputSecret != "" {
+		t.Errorf("a secret by default")
+	}
+}
+
+func TestJobsSettings(t *testing.T) {
+	c, err := LoadFrom(map[string]string{
+		"GATEWAY_JOBS_WORKERS":       "3",
+		"GATEWAY_JOBS_QUEUE_SIZE":    "7",
+		"GATEWAY_JOBS_TASK_TIMEOUT":  "30s",
+		"GATEWAY_JOBS_JOB_TIMEOUT":   "2m",
+		"GATEWAY_JOBS_WORK_DIR":      "/tmp/w",
+		"GATEWAY_JOBS_OUTPUT_DIR":    "/shared/out",
+		"GATEWAY_JOBS_OUTPUT_TTL":    "1h",
+		"GATEWAY_JOBS_OUTPUT_SECRET": "0123456789abcdef-shared",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Jobs{Workers: 3, QueueSize: 7, TaskTimeout: 30 * time.Second, JobTimeout: 2 * time.Minute,
+		WorkDir: "/tmp/w", OutputDir: "/shared/out", OutputTTL: time.Hour, OutputSecret: "0123456789abcdef-shared"}
+	if c.Jobs != want {
+		t.Errorf("got %+v, want %+v", c.Jobs, want)
+	}
+	if c.Jobs.OutputPath("/data") != "/shared/out" || c.Jobs.WorkerCount() != 3 {
+		t.Errorf("resolved %q %d", c.Jobs.OutputPath("/data"), c.Jobs.WorkerCount())
+	}
+}
+
+func TestJobsInvalid(t *testing.T) {
+	tests := []struct{ name, value string }{
+		{"GATEWAY_JOBS_WORKERS", "-1"},
+		{"GATEWAY_JOBS_QUEUE_SIZE", "0"},
+		{"GATEWAY_JOBS_TASK_TIMEOUT", "0s"},
+		{"GATEWAY_JOBS_JOB_TIMEOUT", "-5m"},
+		{"GATEWAY_JOBS_OUTPUT_TTL", "10s"},
+		{"GATEWAY_JOBS_OUTPUT_SECRET", "short"},
+	}
+	for _, tt := range tests {
+		_, err := LoadFrom(map[string]string{tt.name: tt.value})
+		if err == nil || !strings.Contains(err.Error(), tt.name) {
+			t.Errorf("%s=%s: error %v does not name the variable", tt.name, tt.value, err)
+		}
+		if err != nil && tt.name == "GATEWAY_JOBS_OUTPUT_SECRET" && strings.Contains(err.Error(), tt.value) {
+			t.Errorf("the error repeats the secret: %v", err)
+		}
+	}
+}

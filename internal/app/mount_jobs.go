@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/archive"
+	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/engine/imagego"
+	"github.com/signedgate/gateway/internal/jobs"
+	"github.com/signedgate/gateway/internal/outputs"
+)
+
+// mountJobs builds the engine registry, the output store with its signed
+// file route, and the job service; GET /v1/formats lists what the engines
+// can do.
+func (a *App) mountJobs(m *Mount) error {
+	cfg := a.Config.Jobs
+	a.Engines = engine.NewRegistry()
+	a.Engines.Register(imagego.New(imagego.Config{}))
+	a.Engines.Register(archive.Engine{})
+	a.onClose(a.Engines.Close)
+
+	secret, err := outputs.LoadSecret(context.Background(), cfg.OutputSecret, a.Redis, a.Config.RedisPrefix, a.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	a.Outputs, err = outputs.New(outputs.Config{
+		Backend:   outputs.Dir{Root: cfg.OutputPath(a.Config.DataDir)},
+		PublicURL: a.Config.PublicURL,
+		Secret:    secret,
+		TTL:       cfg.OutputTTL,
+		Now:       Now,
+		Log:       a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	a.onClose(a.Outputs.Close)
+	// A GET pattern also answers HEAD.
+	m.Mux.Handle("GET /outputs/{id}/{name}", a.Outputs.Handler())
+
+	a.Jobs = jobs.NewService(jobs.Config{
+		Workers:     cfg.WorkerCount(),
+		QueueSize:   cfg.QueueSize,
+		TaskTimeout: cfg.TaskTimeout,
+		JobTimeout:  cfg.JobTimeout,
+		WorkDir:     cfg.WorkDir,
+	}, jobs.Deps{
+		Registry: a.Engines,
+		Fetch:    a.Fetch,
+		Outputs:  a.Outputs,
+		Metrics:  a.Metrics,
+		Now:      Now,
+		Log:      a.Log,
+	})
+	// Registered after the store and engines, so it closes first: running
+	// jobs end before what they use goes away.
+	a.onClose(func() error { a.Jobs.Close(); return nil })
+
+	m.Admin.Handle("GET /v1/formats", func(w http.ResponseWriter, r *http.Request) error {
+		apierr.WriteJSON(w, http.StatusOK, map[string]any{"formats": a.Engines.Formats()})
+		return nil
+	})
+	return nil
+}

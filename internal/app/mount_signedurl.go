@@ -1,0 +1,57 @@
+package app
+
+import (
+	"context"
+
+	"github.com/signedgate/gateway/internal/jobs"
+	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/resultcache"
+	"github.com/signedgate/gateway/internal/signedurl"
+)
+
+// mountSignedURL adds the signed-URL bases (admin API) and the signed
+// conversion URLs themselves, routed by each base's path. It needs the job
+// service, so it mounts after mountJobs.
+func (a *App) mountSignedURL(m *Mount) error {
+	cfg := a.Config.SignedURL
+	a.SignedURLBases = signedurl.NewRepo(a.Store)
+	a.onClose(func() error { a.SignedURLBases.Close(); return nil })
+	(&signedurl.API{Repo: a.SignedURLBases, PublicURL: a.Config.PublicURL, Now: Now}).Register(m.Admin)
+
+	opts := resultcache.Options{TTL: cfg.CacheTTL, Lease: cfg.LockLease, MaxEntries: cfg.CacheMaxEntries, Log: a.Log}
+	if a.Redis != nil {
+		c, err := resultcache.NewRedis(context.Background(), a.Redis, a.Config.RedisPrefix, opts)
+		if err != nil {
+			return err
+		}
+		a.ResultCache = c
+	} else {
+		a.ResultCache = resultcache.NewMemory(opts)
+	}
+	a.onClose(a.ResultCache.Close)
+
+	m.Routes.Paths = append(m.Routes.Paths, &signedurl.Handler{
+		Repo:    a.SignedURLBases,
+		Runner:  jobRunner{a.Jobs},
+		Cache:   a.ResultCache,
+		Wait:    cfg.Wait,
+		Debug:   cfg.Debug,
+		Metrics: a.Metrics,
+	})
+	return nil
+}
+
+// jobRunner shows the job service to the signed-URL handler.
+type jobRunner struct{ s *jobs.Service }
+
+func (r jobRunner) Submit(spec *jobspec.Job) (signedurl.Job, error) {
+	j, err := r.s.Submit(spec)
+	if err != nil {
+		return nil, err
+	}
+	return runningJob{j}, nil
+}
+
+type runningJob struct{ *jobs.Job }
+
+func (j runningJob) Status() signedurl.Status { return j.Job.Status() }

@@ -1,0 +1,87 @@
+package jobs
+
+import (
+	"errors"
+
+	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/fetch"
+)
+
+// Task error codes. They are public: clients switch on them.
+const (
+	// CodeInputTaskFailed marks a task that did not run because a task it
+	// reads from failed.
+	CodeInputTaskFailed = "INPUT_TASK_FAILED"
+	// CodeUnsupportedOperation: the operation exists in the API but this
+	// gateway does not run it (watermark, import/s3, ...).
+	CodeUnsupportedOperation = "UNSUPPORTED_OPERATION"
+	CodeUnsupportedConv      = engine.CodeUnsupportedConversion
+	CodeInvalidInput         = engine.CodeInvalidInput
+	CodeTooLarge             = engine.CodeTooLarge
+	CodeTimeout              = engine.CodeTimeout
+	CodeConversionFailed     = engine.CodeConversionFailed
+	// CodeCancelled: the gateway shut down while the job ran.
+	CodeCancelled = "CANCELLED"
+	// CodeInternal: the gateway failed (disk full, output store down).
+	CodeInternal = "INTERNAL_ERROR"
+)
+
+// inputFault lists the codes that blame the job or what it imports.
+var inputFault = map[string]bool{
+	CodeUnsupportedOperation:            true,
+	CodeUnsupportedConv:                 true,
+	CodeInvalidInput:                    true,
+	CodeTooLarge:                        true,
+	string(fetch.CodeInvalidURL):        true,
+	string(fetch.CodeUnsupportedScheme): true,
+	string(fetch.CodeForbiddenAddress):  true,
+	string(fetch.CodeTooManyRedirects):  true,
+	string(fetch.CodeUpstreamStatus):    true,
+	string(fetch.CodeFetchFailed):       true,
+}
+
+// taskError is a failed task's public code and message, with a private
+// cause for the log.
+type taskError struct {
+	code, msg string
+	cause     error
+}
+
+func (e *taskError) Error() string {
+	if e.cause != nil {
+		return e.code + ": " + e.msg + ": " + e.cause.Error()
+	}
+	return e.code + ": " + e.msg
+}
+
+func (e *taskError) Unwrap() error { return e.cause }
+
+func failf(code, msg string, cause error) *taskError {
+	return &taskError{code: code, msg: msg, cause: cause}
+}
+
+// asTaskError turns any error a task returned into a code and a message
+// that is safe to show: fetch and engine errors keep their own, anything
+// else is the gateway's fault and says only that.
+func asTaskError(err error) *taskError {
+	var te *taskError
+	if errors.As(err, &te) {
+		return te
+	}
+	var fe *fetch.Error
+	if errors.As(err, &fe) {
+		code := string(fe.Code())
+		if fe.Code() == fetch.CodeWriteFailed {
+			code = CodeInternal
+		}
+		return &taskError{code: code, msg: fe.Error(), cause: errors.Unwrap(fe)}
+	}
+	var ee *engine.Error
+	if errors.As(err, &ee) {
+		return &taskError{code: ee.Code(), msg: ee.Message(), cause: ee.Unwrap()}
+	}
+	if ee := engine.AsError(err); ee.Code() == CodeTimeout {
+		return &taskError{code: CodeTimeout, msg: "the task took too long", cause: err}
+	}
+	return &taskError{code: CodeInternal, msg: "the gateway failed to run the task", cause: err}
+}

@@ -1,0 +1,199 @@
+package outputs
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultTTL             = 24 * time.Hour
+	DefaultJanitorInterval = 10 * time.Minute
+)
+
+// Config configures a Store.
+type Config struct {
+	// Backend keeps the bytes; usually Dir{Root: <data dir>/outputs}.
+	Backend Backend
+	// PublicURL is the gateway's external base URL, without a trailing slash.
+	PublicURL string
+	// Secret signs output URLs; every instance serving them shares it.
+	Secret []byte
+	// TTL is how long an output and its URL live.
+	TTL time.Duration
+	// JanitorInterval is how often expired outputs are removed; negative
+	// disables the janitor goroutine (Sweep can still be called).
+	JanitorInterval time.Duration
+	Now             func() time.Time
+	Log             *slog.Logger
+	// OnSweep, if set, is called after each janitor sweep (tests await it).
+	OnSweep func(removed int, err error)
+}
+
+// Store keeps outputs and signs their URLs. It is safe for concurrent use.
+type Store struct {
+	cfg  Config
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// Output is a stored file as a job reports it.
+type Output struct {
+	ID      string
+	Name    string
+	Size    int64
+	URL     string
+	Expires time.Time
+}
+
+// New returns a Store, removes outputs that expired while no instance ran,
+// and starts the janitor.
+func New(cfg Config) (*Store, error) {
+	if cfg.Backend == nil {
+		return nil, errors.New("outputs: no backend")
+	}
+	if len(cfg.Secret) < 16 {
+		return nil, errors.New("outputs: the signing secret must be at least 16 bytes")
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.JanitorInterval == 0 {
+		cfg.JanitorInterval = DefaultJanitorInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Store{cfg: cfg, stop: make(chan struct{})}
+	if _, err := s.Sweep(context.Background()); err != nil {
+		s.cfg.Log.Warn("removing expired outputs failed", "err", err)
+	}
+	if cfg.JanitorInterval > 0 {
+		s.wg.Add(1)
+		go s.janitor()
+	}
+	return s, nil
+}
+
+// TTL is how long outputs live.
+func (s *Store) TTL() time.Duration { return s.cfg.TTL }
+
+// Close stops the janitor.
+func (s *Store) Close() error {
+	s.once.Do(func() { close(s.stop) })
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Store) janitor() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.JanitorInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			n, err := s.Sweep(context.Background())
+			if err != nil {
+				s.cfg.Log.Warn("removing expired outputs failed", "err", err, "removed", n)
+			} else if n > 0 {
+				s.cfg.Log.Debug("expired outputs removed", "removed", n)
+			}
+			if s.cfg.OnSweep != nil {
+				s.cfg.OnSweep(n, err)
+			}
+		}
+	}
+}
+
+// Sweep removes expired outputs now.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	return s.cfg.Backend.Sweep(ctx, s.cfg.Now())
+}
+
+// PutFile stores the file at path under a new id and returns its signed URL.
+// name is the user-facing name; inline selects Content-Disposition: inline.
+func (s *Store) PutFile(ctx context.Context, path, name string, inline bool) (Output, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Output{}, fmt.Errorf("open output: %w", err)
+	}
+	defer f.Close()
+	return s.Put(ctx, f, name, inline)
+}
+
+// Put stores src under a new id and returns its signed URL.
+func (s *Store) Put(ctx context.Context, src io.Reader, name string, inline bool) (Output, error) {
+	id, err := newID()
+	if err != nil {
+		return Output{}, err
+	}
+	name = safeName(name)
+	expires := s.cfg.Now().Add(s.cfg.TTL).Truncate(time.Second)
+	meta := Meta{Name: name, Inline: inline, ContentType: contentType(name), Expires: expires}
+	cr := &countReader{r: src}
+	if err := s.cfg.Backend.Put(ctx, id, meta, cr); err != nil {
+		return Output{}, err
+	}
+	return Output{ID: id, Name: name, Size: cr.n, URL: s.URL(id, name, expires), Expires: expires}, nil
+}
+
+// URL is the signed URL of output id served as name until expires.
+func (s *Store) URL(id, name string, expires time.Time) string {
+	exp := strconv.FormatInt(expires.Unix(), 10)
+	return s.cfg.PublicURL + "/outputs/" + id + "/" + url.PathEscape(name) +
+		"?expires=" + exp + "&sig=" + s.sign(id, name, exp)
+}
+
+// sign covers the id, the name (so a link cannot be renamed into another
+// Content-Disposition) and the expiry.
+func (s *Store) sign(id, name, expires string) string {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	io.WriteString(m, "gateway-output\x00"+id+"\x00"+name+"\x00"+expires)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *Store) verify(id, name, expires, sig string) bool {
+	got, err := hex.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	want, _ := hex.DecodeString(s.sign(id, name, expires))
+	return hmac.Equal(got, want)
+}
+
+func newID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

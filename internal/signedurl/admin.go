@@ -1,0 +1,129 @@
+package signedurl
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/signedgate/gateway/internal/admin"
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/store"
+)
+
+// API serves the admin calls on signed-URL bases.
+type API struct {
+	Repo *Repo
+	// PublicURL is the gateway's public URL; a base created without one is
+	// <PublicURL>/<id>.
+	PublicURL string
+	Now       func() time.Time
+}
+
+// Register adds the calls to rt.
+func (a *API) Register(rt *admin.Router) {
+	rt.Handle("POST /v1/signed-url-bases", a.create(rt.MaxBody))
+	rt.Handle("GET /v1/signed-url-bases", a.list)
+	rt.Handle("GET /v1/signed-url-bases/{id}", a.get)
+	rt.Handle("DELETE /v1/signed-url-bases/{id}", a.delete)
+}
+
+type baseBody struct {
+	Base Base `json:"signed_url_base"`
+}
+
+type createRequest struct {
+	ID     string `json:"id"`
+	Base   string `json:"base"`
+	Secret string `json:"signing_secret"`
+	Name   string `json:"name"`
+}
+
+func (a *API) create(maxBody int64) apierr.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req createRequest
+		if err := admin.DecodeJSON(r, maxBody, &req, true); err != nil {
+			return err
+		}
+		b := Base{ID: req.ID, Base: req.Base, Secret: req.Secret, Name: req.Name, Created: a.Now().UTC()}
+		if b.ID == "" {
+			b.ID = NewID()
+		}
+		if err := ValidateID(b.ID); err != nil {
+			return apierr.Invalid("%v", err)
+		}
+		if b.Base == "" {
+			b.Base = strings.TrimRight(a.PublicURL, "/") + "/" + b.ID
+		}
+		if err := ValidateBase(b.Base); err != nil {
+			return apierr.Invalid("%v", err)
+		}
+		if b.Secret == "" {
+			b.Secret = NewSecret()
+		}
+		if err := ValidateSecret(b.Secret); err != nil {
+			return apierr.Invalid("%v", err)
+		}
+		if len(b.Name) > 200 {
+			return apierr.Invalid("name must be at most 200 characters")
+		}
+		switch err := a.Repo.Create(r.Context(), b); {
+		case errors.Is(err, store.ErrExists):
+			return apierr.New(http.StatusConflict, apierr.CodeConflict, "signed-URL base %q already exists", b.ID)
+		case errors.Is(err, ErrPathTaken):
+			return apierr.New(http.StatusConflict, apierr.CodeConflict,
+				"another signed-URL base already has the path %q; bases are told apart by path", b.Path())
+		case err != nil:
+			return err
+		}
+		w.Header().Set("Location", "/v1/signed-url-bases/"+b.ID)
+		w.Header().Set("Cache-Control", "no-store") // the body holds the secret
+		apierr.WriteJSON(w, http.StatusCreated, baseBody{b})
+		return nil
+	}
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) error {
+	all, err := a.Repo.List(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]Base, len(all))
+	for i, b := range all {
+		out[i] = b.Public()
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string][]Base{"signed_url_bases": out})
+	return nil
+}
+
+func (a *API) get(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ValidateID(id); err != nil {
+		return apierr.Invalid("%v", err)
+	}
+	b, err := a.Repo.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apierr.NotFound("signed-URL base %q does not exist", id)
+	}
+	if err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, baseBody{b.Public()})
+	return nil
+}
+
+func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ValidateID(id); err != nil {
+		return apierr.Invalid("%v", err)
+	}
+	err := a.Repo.Delete(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apierr.NotFound("signed-URL base %q does not exist", id)
+	}
+	if err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, admin.OK)
+	return nil
+}

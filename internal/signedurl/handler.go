@@ -1,0 +1,174 @@
+package signedurl
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/resultcache"
+	"github.com/signedgate/gateway/internal/verify/urlsig"
+)
+
+// RouteName names signed-URL requests in metrics.
+const RouteName = "signed-url"
+
+// CodeUnsupportedOperation refuses a job with an operation of the API
+// that the gateway does not run, before any task starts. (An unknown base
+// path is not claimed at all: the server's own 404 answers it.)
+const CodeUnsupportedOperation = "UNSUPPORTED_OPERATION"
+
+// Handler answers signed conversion URLs. As a server.Router it claims GET
+// and HEAD requests whose path is exactly a base's path.
+type Handler struct {
+	Repo   *Repo
+	Runner Runner
+	// Cache keeps results of URLs with a cache_key.
+	Cache *resultcache.Cache
+	// Wait is how long a request waits for its job before it is answered
+	// 202 with the job's status.
+	Wait time.Duration
+	// Debug adds the string the gateway signed to signature refusals.
+	Debug   bool
+	Metrics *metrics.Metrics
+}
+
+// Route implements server.Router.
+func (h *Handler) Route(r *http.Request) (http.Handler, string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return nil, ""
+	}
+	b, ok, err := h.Repo.ByPath(r.Context(), r.URL.Path)
+	if err != nil {
+		return apierr.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+				"signed-URL bases cannot be read right now; retry shortly").WithHeader("Retry-After", "1")
+		}), RouteName
+	}
+	if !ok {
+		return nil, ""
+	}
+	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return h.serve(w, r, b)
+	}), RouteName
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
+	job, q, err := h.check(r, b)
+	if err != nil {
+		return err
+	}
+	var (
+		e   resultcache.Entry
+		src resultcache.Source
+	)
+	if q.Cached() {
+		hash, herr := jobspec.Hash(job)
+		if herr != nil {
+			return h.refuse(herr)
+		}
+		key := resultcache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: hash}
+		e, src, err = h.Cache.Do(r.Context(), key, h.Wait, func() (resultcache.Job, error) {
+			j, err := h.Runner.Submit(job)
+			if err != nil {
+				return nil, err
+			}
+			return cacheJob{j}, nil
+		})
+		if err == nil && h.Metrics != nil {
+			h.Metrics.CacheLookups.WithLabelValues("signed_url", string(src)).Inc()
+		}
+	} else {
+		e, err = h.runUncached(r.Context(), job)
+	}
+	if err != nil {
+		if errors.Is(err, resultcache.ErrBackend) {
+			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+				"the result cache is unavailable; retry shortly").WithHeader("Retry-After", "1")
+		}
+		if errors.Is(err, context.Canceled) {
+			return nil // the client left; the job goes on
+		}
+		return err
+	}
+	if src != "" {
+		w.Header().Set("X-Cache", string(src))
+	}
+	respond(w, e)
+	return nil
+}
+
+// check runs the cheap checks first and the signature before anything
+// reads the job: nothing of an unsigned URL is decoded.
+func (h *Handler) check(r *http.Request, b Base) (*jobspec.Job, urlsig.Query, error) {
+	// The raw query: form decoding would turn Node's "+" into a space.
+	q, err := urlsig.Parse(r.URL.RawQuery)
+	if err != nil {
+		return nil, q, h.refuse(err)
+	}
+	// The configured base string, not the Host the request came with.
+	if err := urlsig.Verify(b.Base, [][]byte{[]byte(b.Secret)}, q); err != nil {
+		return nil, q, h.refuseSignature(err, b, q)
+	}
+	raw, err := urlsig.DecodeJob(q.Job)
+	if err != nil {
+		return nil, q, h.refuse(err)
+	}
+	job, err := jobspec.Decode(raw)
+	if err != nil {
+		return nil, q, h.refuse(err)
+	}
+	if err := jobspec.Validate(job); err != nil {
+		return nil, q, h.refuse(err)
+	}
+	for _, t := range job.Tasks {
+		if !jobspec.Supported(t.Operation) {
+			return nil, q, h.refuse(apierr.New(http.StatusUnprocessableEntity, CodeUnsupportedOperation,
+				"task %q: operation %q is not supported by this gateway", t.Name, t.Operation))
+		}
+	}
+	return job, q, nil
+}
+
+func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (resultcache.Entry, error) {
+	job, err := h.Runner.Submit(spec)
+	if err != nil {
+		return resultcache.Entry{}, err
+	}
+	t := time.NewTimer(h.Wait)
+	defer t.Stop()
+	select {
+	case <-job.Done():
+	case <-t.C:
+	case <-ctx.Done():
+		return resultcache.Entry{}, ctx.Err()
+	}
+	return entryOf(job), nil
+}
+
+// respond answers with e: a redirect to the output, the failed job's
+// status, or the running job's status (202).
+func respond(w http.ResponseWriter, e resultcache.Entry) {
+	// The answer depends on the job's state and points at an expiring
+	// output: no cache may keep it.
+	w.Header().Set("Cache-Control", "no-store")
+	if e.JobID != "" {
+		w.Header().Set("X-Job-Id", e.JobID)
+	}
+	body := map[string]any{"data": e.Status}
+	switch {
+	case e.Location != "":
+		w.Header().Set("Location", e.Location)
+		w.WriteHeader(http.StatusFound)
+	case e.Final && e.HTTPStatus >= 400:
+		apierr.WriteJSON(w, e.HTTPStatus, body)
+	case e.Final:
+		// Ended well with nothing to redirect to.
+		apierr.WriteJSON(w, http.StatusOK, body)
+	default:
+		apierr.WriteJSON(w, http.StatusAccepted, body)
+	}
+}

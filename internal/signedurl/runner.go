@@ -1,0 +1,71 @@
+package signedurl
+
+import (
+	"encoding/json"
+
+	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/resultcache"
+)
+
+// Runner starts jobs: the job service, behind the few methods this package
+// needs, so the handler can be tested with a fake.
+type Runner interface {
+	// Submit queues job. A full queue is an *apierr.Error (429).
+	Submit(job *jobspec.Job) (Job, error)
+}
+
+// Job is a submitted job.
+type Job interface {
+	ID() string
+	Done() <-chan struct{}
+	Status() Status
+}
+
+// Status is a job's status. It marshals to the API's job JSON.
+type Status interface {
+	// RedirectURL is the first file of the first finished export/url task.
+	RedirectURL() (string, bool)
+	Failed() bool
+	// FailureHTTPStatus is the status a failed job is answered with.
+	FailureHTTPStatus() int
+}
+
+// entryOf is job's answer now.
+func entryOf(job Job) resultcache.Entry {
+	// Done first: a status read after Done is closed is the final one.
+	done := isClosed(job.Done())
+	st := job.Status()
+	body, err := json.Marshal(st)
+	if err != nil {
+		body = []byte(`{"id":` + quote(job.ID()) + `}`)
+	}
+	e := resultcache.Entry{JobID: job.ID(), Status: body, Final: done}
+	if !done {
+		return e
+	}
+	if st.Failed() {
+		e.HTTPStatus = st.FailureHTTPStatus()
+	} else if loc, ok := st.RedirectURL(); ok {
+		e.Location = loc
+	}
+	return e
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// cacheJob shows a Job to the result cache.
+type cacheJob struct{ Job }
+
+func (j cacheJob) Entry() resultcache.Entry { return entryOf(j.Job) }
