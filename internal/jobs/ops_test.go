@@ -278,3 +278,35 @@ func TestExportMultipleFiles(t *testing.T) {
 		}
 	})
 }
+
+func TestImportURLFileName(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("cd") != "" {
+			w.Header().Set("Content-Disposition", `attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.txt`)
+		}
+		w.Write([]byte("body"))
+	}))
+	defer origin.Close()
+	h := newHarness(t, harnessOpts{policy: fetch.Policy{AllowHosts: []string{"127.0.0.1"}}})
+	tests := []struct{ name, url, filename, want string }{
+		{"task filename wins", origin.URL + "/path/url.txt?cd=1", "../chosen.txt", "chosen.txt"},
+		{"Content-Disposition", origin.URL + "/path/url.txt?cd=1", "", "résumé.txt"},
+		{"URL path", origin.URL + "/path/url%20name.txt", "", "url name.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := ""
+			if tt.filename != "" {
+				fn = `,"filename":` + js(tt.filename)
+			}
+			s := h.run(t, `{"tasks":{"in":{"operation":"import/url","url":`+js(tt.url)+fn+`},
+				"out":{"operation":"export/url","input":"in"}}}`)
+			if s.Failed() {
+				t.Fatalf("%+v", s)
+			}
+			if got := taskByName(t, s, "in").Result.Files[0].Filename; got != tt.want {
+				t.Errorf("file name %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
