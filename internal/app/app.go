@@ -195,6 +195,7 @@ func (a *App) Run(ctx context.Context) error {
 	if !a.Config.Embedded() {
 		mode = "redis"
 	}
+	a.warmEngines(ctx)
 	a.Log.Info("gateway listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "mode", mode)
 	return a.Serve(ctx, ln)
 }

@@ -5,9 +5,7 @@ import (
 	"net/http"
 
 	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/archive"
 	"github.com/signedgate/gateway/internal/engine"
-	"github.com/signedgate/gateway/internal/engine/imagego"
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/outputs"
 )
@@ -18,8 +16,7 @@ import (
 func (a *App) mountJobs(m *Mount) error {
 	cfg := a.Config.Jobs
 	a.Engines = engine.NewRegistry()
-	a.Engines.Register(imagego.New(imagego.Config{}))
-	a.Engines.Register(archive.Engine{})
+	a.registerEngines(a.Engines)
 	a.onClose(a.Engines.Close)
 
 	secret, err := outputs.LoadSecret(context.Background(), cfg.OutputSecret, a.Redis, a.Config.RedisPrefix, a.Config.DataDir)

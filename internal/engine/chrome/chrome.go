@@ -89,10 +89,23 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (Debian package %s)", ErrNotInstalled, err, Package)
 	}
-	return &Engine{cfg: cfg, bin: bin, version: chromiumVersion(bin)}, nil
+	return &Engine{cfg: cfg, bin: bin, version: cachedVersion(bin)}, nil
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`)
+
+// versions holds each browser's version, asked once per process: tests build
+// many gateway instances in one process.
+var versions sync.Map
+
+func cachedVersion(bin string) string {
+	if v, ok := versions.Load(bin); ok {
+		return v.(string)
+	}
+	v := chromiumVersion(bin)
+	versions.Store(bin, v)
+	return v
+}
 
 func chromiumVersion(bin string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -124,10 +124,10 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (Debian packages %s, libreoffice-calc-nogui, libreoffice-impress-nogui)", ErrNotInstalled, err, Package)
 	}
-	if err := exec.Command(cfg.PythonPath, "-I", "-c", "import uno").Run(); err != nil {
+	if err := probe("uno:"+cfg.PythonPath, func() error { return exec.Command(cfg.PythonPath, "-I", "-c", "import uno").Run() }); err != nil {
 		return nil, fmt.Errorf("%w: %s cannot import uno: %v (Debian package python3-uno)", ErrNotInstalled, cfg.PythonPath, err)
 	}
-	e := &Engine{cfg: cfg, sofficeBin: bin, version: sofficeVersion(cfg.SofficePath)}
+	e := &Engine{cfg: cfg, sofficeBin: bin, version: cachedVersion(cfg.SofficePath)}
 	e.pool = enginepool.New(enginepool.Config{
 		Name: Name, Slots: cfg.Slots, MaxJobs: cfg.MaxJobs, MaxRSS: cfg.MaxRSS, Logger: cfg.Logger,
 		OnStart: cfg.onStart,
@@ -155,6 +155,33 @@ var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+(\.\d+)?`)
 
 // sofficeVersion asks soffice for its version ("7.4.7.2"); it is quick,
 // since --version answers before LibreOffice starts.
+// Probes of the installed programs are asked once per process: every
+// gateway instance built in one process (tests build many) would otherwise
+// pay a quarter second of program starts.
+var (
+	probes   sync.Map // key → error (nil for success)
+	versions sync.Map // soffice path → version
+)
+
+func probe(key string, fn func() error) error {
+	if v, ok := probes.Load(key); ok {
+		err, _ := v.(error)
+		return err
+	}
+	err := fn()
+	probes.Store(key, err)
+	return err
+}
+
+func cachedVersion(path string) string {
+	if v, ok := versions.Load(path); ok {
+		return v.(string)
+	}
+	v := sofficeVersion(path)
+	versions.Store(path, v)
+	return v
+}
+
 func sofficeVersion(path string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -1,0 +1,46 @@
+package app
+
+import (
+	"context"
+
+	"github.com/signedgate/gateway/internal/archive"
+	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/engine/chrome"
+	"github.com/signedgate/gateway/internal/engine/imagego"
+	"github.com/signedgate/gateway/internal/engine/office"
+)
+
+// registerEngines fills the registry with every engine this machine can
+// run. An engine whose programs are missing is registered as unavailable, so
+// its conversions fail with a message naming the Debian package while the
+// gateway and every other engine work. Engines that keep processes warm start
+// them on first use, or all at once in Run (warmEngines).
+func (a *App) registerEngines(reg *engine.Registry) {
+	cfg := a.Config.Engines
+	// Chromium first: it renders HTML more faithfully than LibreOffice, so
+	// html→pdf goes to it when both are installed.
+	if e, err := chrome.New(chrome.FromConfig(cfg.Chrome, a.Log)); err == nil {
+		reg.Register(e)
+	} else {
+		a.Log.Warn("web page engine unavailable", "err", err)
+		reg.RegisterUnavailable(chrome.Name, chrome.Package, chrome.Conversions())
+	}
+	if e, err := office.New(office.FromConfig(cfg.Office, a.Log)); err == nil {
+		reg.Register(e)
+	} else {
+		a.Log.Warn("document engine unavailable", "err", err)
+		reg.RegisterUnavailable(office.Name, office.Package, office.Conversions())
+	}
+	reg.Register(imagego.New(imagego.Config{}))
+	reg.Register(archive.Engine{})
+}
+
+// warmEngines starts the warm engine processes in the background, so that
+// the first conversion pays no start-up and serving is not delayed by it.
+func (a *App) warmEngines(ctx context.Context) {
+	go func() {
+		if err := a.Engines.Start(ctx); err != nil {
+			a.Log.Warn("engine warm-up", "err", err)
+		}
+	}()
+}
