@@ -146,6 +146,8 @@ func LoadFrom(environ map[string]string) (Config, error) {
 		c.PublicURL = defaultPublicURL(c.Addr)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	// A cached redirect must never outlive the file it points at.
+	c.SignedURL.CacheTTL = min(c.SignedURL.CacheTTL, c.Jobs.OutputTTL)
 	return c, nil
 }
 
@@ -224,6 +226,7 @@ func (c *Config) validate() []error {
 	c.Origin.validate(bad)
 	c.Engines.validate(bad)
 	c.SignedURL.validate(bad)
+
 	c.Jobs.validate(bad)
 	return errs
 }

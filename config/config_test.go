@@ -106,3 +106,14 @@ func TestParseErrorsNameTheVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestCachedResultsNeverOutliveTheirFiles(t *testing.T) {
+	c, err := LoadFrom(map[string]string{"GATEWAY_SIGNED_URL_CACHE_TTL": "48h", "GATEWAY_JOBS_OUTPUT_TTL": "2h"})
+	if err != nil || c.SignedURL.CacheTTL != 2*time.Hour {
+		t.Fatalf("got cache TTL %v, %v; want the output TTL, 2h", c.SignedURL.CacheTTL, err)
+	}
+	c, err = LoadFrom(map[string]string{"GATEWAY_SIGNED_URL_CACHE_TTL": "1h"})
+	if err != nil || c.SignedURL.CacheTTL != time.Hour {
+		t.Fatalf("got cache TTL %v, %v; want 1h", c.SignedURL.CacheTTL, err)
+	}
+}
