@@ -37,6 +37,10 @@ type Config struct {
 	// kept in the data directory.
 	AdminToken string `env:"ADMIN_TOKEN"`
 
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on its own
+	// listener, such as 127.0.0.1:6060. Keep it off public interfaces.
+	PprofAddr string `env:"PPROF_ADDR"`
+
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
 
@@ -176,6 +180,11 @@ func (c *Config) validate() []error {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			bad("PUBLIC_URL", "want an absolute http(s) URL without query, got %q", c.PublicURL)
+		}
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			bad("PPROF_ADDR", "want host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
 		}
 	}
 	if strings.TrimSpace(c.DataDir) == "" {

@@ -62,6 +62,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// nginx's workers run as an unprivileged user: they must be able to
+	// read the media below the work directory.
+	os.Chmod(dir, 0o755)
 	if !o.keep {
 		defer os.RemoveAll(dir)
 	}

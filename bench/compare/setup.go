@@ -86,6 +86,10 @@ func setUp(dir string, o options) (*env, error) {
 	return e, nil
 }
 
+// pprofAddr is where the gateway under test serves its profiler, so that a
+// run can be profiled: go tool pprof http://127.0.0.1:6061/debug/pprof/profile
+const pprofAddr = "127.0.0.1:6061"
+
 func (e *env) startGateway() error {
 	bin, err := buildGateway(e.dir)
 	if err != nil {
@@ -101,6 +105,7 @@ func (e *env) startGateway() error {
 		"GATEWAY_DATA_DIR="+filepath.Join(e.dir, "gateway-data"),
 		"GATEWAY_ADMIN_TOKEN="+adminToken,
 		"GATEWAY_LOG_LEVEL=error",
+		"GATEWAY_PPROF_ADDR="+pprofAddr,
 		"GATEWAY_FETCH_ALLOW_CIDRS=127.0.0.0/8",
 	)
 	logf, _ := os.Create(filepath.Join(e.dir, "gateway.log"))

@@ -196,6 +196,7 @@ func (a *App) Run(ctx context.Context) error {
 		mode = "redis"
 	}
 	a.warmEngines(ctx)
+	a.servePprof(ctx)
 	a.Log.Info("gateway listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "mode", mode)
 	return a.Serve(ctx, ln)
 }

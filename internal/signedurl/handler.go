@@ -34,6 +34,8 @@ type Handler struct {
 	// Debug adds the string the gateway signed to signature refusals.
 	Debug   bool
 	Metrics *metrics.Metrics
+
+	memo jobMemo
 }
 
 // Route implements server.Router.
@@ -57,7 +59,7 @@ func (h *Handler) Route(r *http.Request) (http.Handler, string) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
-	job, q, err := h.check(r, b)
+	checked, q, err := h.check(r, b)
 	if err != nil {
 		return err
 	}
@@ -66,12 +68,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 		src resultcache.Source
 	)
 	if q.Cached() {
-		hash, herr := jobspec.Hash(job)
-		if herr != nil {
-			return h.refuse(herr)
-		}
-		key := resultcache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: hash}
+		key := resultcache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash}
 		e, src, err = h.Cache.Do(r.Context(), key, h.Wait, func() (resultcache.Job, error) {
+			job, err := checked.fresh()
+			if err != nil {
+				return nil, err
+			}
 			j, err := h.Runner.Submit(job)
 			if err != nil {
 				return nil, err
@@ -82,7 +84,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 			h.Metrics.CacheLookups.WithLabelValues("signed_url", string(src)).Inc()
 		}
 	} else {
-		e, err = h.runUncached(r.Context(), job)
+		var job *jobspec.Job
+		if job, err = checked.fresh(); err == nil {
+			e, err = h.runUncached(r.Context(), job)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, resultcache.ErrBackend) {
@@ -103,7 +108,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 
 // check runs the cheap checks first and the signature before anything
 // reads the job: nothing of an unsigned URL is decoded.
-func (h *Handler) check(r *http.Request, b Base) (*jobspec.Job, urlsig.Query, error) {
+func (h *Handler) check(r *http.Request, b Base) (*checkedJob, urlsig.Query, error) {
 	// The raw query: form decoding would turn Node's "+" into a space.
 	q, err := urlsig.Parse(r.URL.RawQuery)
 	if err != nil {
@@ -112,6 +117,9 @@ func (h *Handler) check(r *http.Request, b Base) (*jobspec.Job, urlsig.Query, er
 	// The configured base string, not the Host the request came with.
 	if err := urlsig.Verify(b.Base, [][]byte{[]byte(b.Secret)}, q); err != nil {
 		return nil, q, h.refuseSignature(err, b, q)
+	}
+	if c := h.memo.get(q.Job); c != nil {
+		return c, q, nil
 	}
 	raw, err := urlsig.DecodeJob(q.Job)
 	if err != nil {
@@ -130,7 +138,13 @@ func (h *Handler) check(r *http.Request, b Base) (*jobspec.Job, urlsig.Query, er
 				"task %q: operation %q is not supported by this gateway", t.Name, t.Operation))
 		}
 	}
-	return job, q, nil
+	hash, err := jobspec.Hash(job)
+	if err != nil {
+		return nil, q, h.refuse(err)
+	}
+	c := &checkedJob{raw: raw, hash: hash}
+	h.memo.put(q.Job, c)
+	return c, q, nil
 }
 
 func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (resultcache.Entry, error) {
