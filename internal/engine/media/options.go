@@ -49,7 +49,7 @@ func parseConvert(out string, o engine.Options, maxPixels int) (convertOpts, err
 	if co.width, co.height, err = sizeOptions(o, maxPixels); err != nil {
 		return co, err
 	}
-	if o.Has("crf") {
+	if set(o, "crf") {
 		r, ok := crfRange[co.videoCodec]
 		if !ok {
 			return co, engine.Errorf(engine.CodeInvalidInput, "option crf applies to video outputs only")
@@ -61,12 +61,12 @@ func parseConvert(out string, o engine.Options, maxPixels int) (convertOpts, err
 			return co, engine.Errorf(engine.CodeInvalidInput, "option crf must be between 0 and %d for %s", r.max, co.videoCodec)
 		}
 	}
-	if o.Has("audio_bitrate") {
+	if set(o, "audio_bitrate") {
 		if co.audioKbps, err = bitrateOption(o); err != nil {
 			return co, err
 		}
 	}
-	if o.Has("fps") {
+	if set(o, "fps") {
 		if co.videoCodec == "" {
 			return co, engine.Errorf(engine.CodeInvalidInput, "option fps applies to video outputs only")
 		}
@@ -162,14 +162,14 @@ func parseThumb(o engine.Options, maxPixels int) (thumbOpts, error) {
 	if err != nil {
 		return t, err
 	}
-	switch fit {
+	switch fit = strings.TrimSpace(fit); fit {
 	case "":
 	case fitMax, fitCrop, fitScale:
 		t.fit = fit
 	default:
 		return t, engine.Errorf(engine.CodeInvalidInput, "option fit must be max, crop or scale")
 	}
-	if o.Has("count") {
+	if set(o, "count") {
 		if t.count, err = o.Int("count"); err != nil {
 			return t, err
 		}
@@ -177,7 +177,7 @@ func parseThumb(o engine.Options, maxPixels int) (thumbOpts, error) {
 			return t, engine.Errorf(engine.CodeInvalidInput, "option count must be between 1 and %d", maxThumbnails)
 		}
 	}
-	if o.Has("timestamp") {
+	if set(o, "timestamp") {
 		if t.timestamp, err = timestampOption(o); err != nil {
 			return t, err
 		}
@@ -211,4 +211,14 @@ func timestampOption(o engine.Options) (float64, error) {
 		return 0, bad
 	}
 	return f, nil
+}
+
+// set reports whether an option has a value; an empty or blank string means
+// "the default", as SDKs send it for fields the user left empty.
+func set(o engine.Options, key string) bool {
+	if !o.Has(key) {
+		return false
+	}
+	s, ok := o[key].(string)
+	return !ok || strings.TrimSpace(s) != ""
 }
