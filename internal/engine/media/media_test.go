@@ -3,6 +3,7 @@ package media
 import (
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -172,5 +173,37 @@ func TestRefusals(t *testing.T) {
 				t.Errorf("outputs left behind: %v", left)
 			}
 		})
+	}
+}
+
+// TestRotatedVideo checks that sizes apply to the upright picture of a video
+// whose stream says to rotate it, as phones record.
+func TestRotatedVideo(t *testing.T) {
+	e := newEngine(t, Config{})
+	dir := t.TempDir()
+	plain := makeMedia(t, dir, "plain.mp4", true, false)
+	rotated := filepath.Join(dir, "rotated.mp4")
+	if out, err := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-i", plain.Path, "-c", "copy",
+		"-metadata:s:v", "rotate=90", rotated).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	in := engine.File{Path: rotated, Name: "rotated.mp4"}
+	for _, tt := range []struct {
+		op, out string
+		opts    engine.Options
+		w, h    int
+	}{
+		{"thumbnail", "png", engine.Options{"width": 120}, 120, 160},
+		{"thumbnail", "png", nil, 240, 320},
+		{"convert", "webm", engine.Options{"height": 160}, 120, 160},
+	} {
+		res, err := e.Run(testCtx(t), engine.Request{Operation: tt.op, InputFormat: "mp4", OutputFormat: tt.out,
+			Inputs: []engine.File{in}, Options: tt.opts, WorkDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, h := probeFile(t, res.Files[0].Path).size(); w != tt.w || h != tt.h {
+			t.Errorf("%s %s %v: %dx%d, want %dx%d", tt.op, tt.out, tt.opts, w, h, tt.w, tt.h)
+		}
 	}
 }

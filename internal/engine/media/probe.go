@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -26,6 +27,9 @@ type probeJSON struct {
 		Height      int            `json:"height"`
 		Duration    string         `json:"duration"`
 		Disposition map[string]int `json:"disposition"`
+		SideData    []struct {
+			Rotation float64 `json:"rotation"`
+		} `json:"side_data_list"`
 	} `json:"streams"`
 	Format struct {
 		Duration string `json:"duration"`
@@ -42,7 +46,7 @@ const probeTimeout = 30 * time.Second
 func (e *Engine) probe(ctx context.Context, path, format string) (probeInfo, error) {
 	var info probeInfo
 	args := []string{"-v", "error", "-protocol_whitelist", "file", "-f", demuxers[format],
-		"-show_entries", "stream=codec_type,width,height,duration:stream_disposition=attached_pic:format=duration",
+		"-show_entries", "stream=codec_type,width,height,duration:stream_disposition=attached_pic:stream_side_data=rotation:format=duration",
 		"-of", "json", "file:" + path}
 	out, err := e.exec(ctx, e.ffprobe, args, probeTimeout, nil)
 	if err != nil {
@@ -64,6 +68,13 @@ func (e *Engine) probe(ctx context.Context, path, format string) (probeInfo, err
 			}
 			if !info.hasVideo {
 				info.hasVideo, info.width, info.height = true, s.Width, s.Height
+				// ffmpeg turns frames upright (autorotate), so a phone
+				// video held upright is taller than its coded frames.
+				for _, sd := range s.SideData {
+					if r := int(math.Abs(sd.Rotation)) % 180; r == 90 {
+						info.width, info.height = s.Height, s.Width
+					}
+				}
 			}
 			if int64(s.Width)*int64(s.Height) > int64(e.cfg.MaxPixels) {
 				return info, engine.Errorf(engine.CodeTooLarge, "the video's frames (%dx%d) exceed the limit of %d pixels", s.Width, s.Height, e.cfg.MaxPixels)
