@@ -57,7 +57,9 @@ func (e *Engine) probe(ctx context.Context, path, format string) (probeInfo, err
 	}
 	var p probeJSON
 	if err := json.Unmarshal(out, &p); err != nil {
-		return info, engine.Wrap(engine.CodeConversionFailed, err, "could not read ffprobe's answer")
+		// Only a file with an absurd number of streams overflows the
+		// captured output.
+		return info, engine.Wrap(engine.CodeInvalidInput, err, "the input's streams could not be read")
 	}
 	info.duration = seconds(p.Format.Duration)
 	for _, s := range p.Streams {
