@@ -56,6 +56,7 @@ type probed struct {
 		CodecName string `json:"codec_name"`
 		Width     int    `json:"width"`
 		Height    int    `json:"height"`
+		FrameRate string `json:"avg_frame_rate"`
 	} `json:"streams"`
 	Format struct {
 		FormatName string `json:"format_name"`
@@ -113,4 +114,13 @@ func wantCode(t *testing.T, err error, code string) {
 	if got := engine.CodeOf(err); got != code {
 		t.Fatalf("error %v: code %q, want %q", err, got, code)
 	}
+}
+
+func (p probed) frameRate() string {
+	for _, s := range p.Streams {
+		if s.CodecType == "video" {
+			return s.FrameRate
+		}
+	}
+	return ""
 }

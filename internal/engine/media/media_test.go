@@ -1,6 +1,7 @@
 package media
 
 import (
+	"errors"
 	"math"
 	"os"
 	"os/exec"
@@ -68,6 +69,9 @@ func TestConvert(t *testing.T) {
 			}
 			if w, h := p.size(); w != tt.w || h != tt.h {
 				t.Errorf("size %dx%d, want %dx%d", w, h, tt.w, tt.h)
+			}
+			if fps, _ := tt.opts.Float("fps"); fps > 0 && p.frameRate() != "15/1" {
+				t.Errorf("frame rate %s, want 15/1", p.frameRate())
 			}
 			if tt.out != "aac" { // raw ADTS has no duration field
 				if d := p.duration(t); math.Abs(d-3) > 0.2 {
@@ -205,5 +209,34 @@ func TestRotatedVideo(t *testing.T) {
 		if w, h := probeFile(t, res.Files[0].Path).size(); w != tt.w || h != tt.h {
 			t.Errorf("%s %s %v: %dx%d, want %dx%d", tt.op, tt.out, tt.opts, w, h, tt.w, tt.h)
 		}
+	}
+}
+
+// TestRegistry checks that the conversions the engine declares find it, and
+// that a missing ffmpeg is reported with its Debian package.
+func TestRegistry(t *testing.T) {
+	e := newEngine(t, Config{})
+	r := engine.NewRegistry()
+	r.Register(e)
+	for _, c := range [][3]string{{"convert", "mov", "webm"}, {"convert", "MKV", "m4a"}, {"convert", "wav", "ogg"}, {"thumbnail", "mp4", "jpeg"}} {
+		if got, err := r.Lookup(c[0], c[1], c[2]); err != nil || got.Name() != Name {
+			t.Errorf("%v: %v, %v", c, got, err)
+		}
+	}
+	for _, c := range [][3]string{{"convert", "mp3", "mp4"}, {"thumbnail", "wav", "png"}, {"convert", "mp4", "gif"}} {
+		if _, err := r.Lookup(c[0], c[1], c[2]); engine.CodeOf(err) != engine.CodeUnsupportedConversion {
+			t.Errorf("%v: %v", c, err)
+		}
+	}
+	if e.Version() == "unknown" || e.Version() == "" {
+		t.Errorf("version %q", e.Version())
+	}
+	missing := engine.NewRegistry()
+	missing.RegisterUnavailable(Name, Package, Conversions())
+	if _, err := missing.Lookup("convert", "mp4", "webm"); err == nil || !strings.Contains(err.Error(), "ffmpeg") {
+		t.Errorf("missing engine: %v", err)
+	}
+	if _, err := New(Config{FFmpegPath: "/nonexistent/ffmpeg"}); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("New with a missing program: %v", err)
 	}
 }

@@ -1,12 +1,14 @@
 package pdfengine
 
 import (
+	"errors"
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/signedgate/gateway/internal/engine"
@@ -167,5 +169,22 @@ func TestHostileOptionsRefused(t *testing.T) {
 				t.Errorf("%s=%#v: code %q (%v)", key, v, code, err)
 			}
 		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	e := newEngine(t, Config{})
+	r := engine.NewRegistry()
+	r.Register(e)
+	for _, c := range [][3]string{{"merge", "pdf", "pdf"}, {"convert", "pdf", "png"}, {"convert", "PDF", "jpeg"}, {"thumbnail", "pdf", "jpg"}} {
+		if got, err := r.Lookup(c[0], c[1], c[2]); err != nil || got.Name() != Name {
+			t.Errorf("%v: %v, %v", c, got, err)
+		}
+	}
+	if !strings.HasPrefix(e.Version(), "qpdf ") || strings.Contains(e.Version(), "unknown") {
+		t.Errorf("version %q", e.Version())
+	}
+	if _, err := New(Config{QPDFPath: "/nonexistent/qpdf"}); !errors.Is(err, ErrNotInstalled) || !strings.Contains(err.Error(), "Debian package qpdf") {
+		t.Errorf("New with a missing program: %v", err)
 	}
 }
