@@ -7,7 +7,9 @@ import (
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/engine/chrome"
 	"github.com/signedgate/gateway/internal/engine/imagego"
+	"github.com/signedgate/gateway/internal/engine/media"
 	"github.com/signedgate/gateway/internal/engine/office"
+	"github.com/signedgate/gateway/internal/engine/pdfengine"
 )
 
 // registerEngines fills the registry with every engine this machine can
@@ -31,6 +33,20 @@ func (a *App) registerEngines(reg *engine.Registry) {
 		a.Log.Warn("document engine unavailable", "err", err)
 		reg.RegisterUnavailable(office.Name, office.Package, office.Conversions())
 	}
+	if e, err := media.New(media.FromConfig(a.Config.MediaEngines.FFmpeg)); err == nil {
+		reg.Register(e)
+	} else {
+		a.Log.Warn("audio/video engine unavailable", "err", err)
+		reg.RegisterUnavailable(media.Name, media.Package, media.Conversions())
+	}
+	if e, err := pdfengine.New(pdfengine.FromConfig(a.Config.MediaEngines.PDF)); err == nil {
+		reg.Register(e)
+	} else {
+		a.Log.Warn("PDF engine unavailable", "err", err)
+		reg.RegisterUnavailable(pdfengine.Name, pdfengine.Package, pdfengine.Conversions())
+	}
+	// Pure Go, always there: the embedded default converts images out of the
+	// box. Registered after the external engines, which handle more formats.
 	reg.Register(imagego.New(imagego.Config{}))
 	reg.Register(archive.Engine{})
 }
