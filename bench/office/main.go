@@ -4,9 +4,9 @@
 //
 //	go run ./bench/office [-n 50] [-cold 3] [-slots N] [-jobs 200]
 //
-// It drives the engine directly (-mode engine). The conversion path is one
-// function (convertFunc), so an HTTP mode that goes through a running
-// gateway can be added next to it.
+// -mode engine drives the engine directly; -mode http (the default) goes
+// through a whole gateway over HTTP, as a user's "Download as PDF" click
+// does: signed URL, job, 302, download of the PDF.
 package main
 
 import (
@@ -36,10 +36,14 @@ func main() {
 	cold := flag.Int("cold", 3, "cold soffice runs")
 	slots := flag.Int("slots", runtime.NumCPU(), "engine slots, and concurrent clients for throughput")
 	jobs := flag.Int("jobs", 200, "conversions in the throughput run")
-	mode := flag.String("mode", "engine", "engine (the only mode so far)")
+	mode := flag.String("mode", "http", "http (through a gateway) or engine (the engine alone)")
+	input := flag.String("input", "docx", "docx, or html (through Chromium; http mode only)")
 	flag.Parse()
-	if *mode != "engine" {
-		log.Fatalf("mode %q is not implemented", *mode)
+	if *input != "docx" && (*input != "html" || *mode != "http") {
+		log.Fatalf("input %q: want docx, or html with -mode http", *input)
+	}
+	if *mode != "engine" && *mode != "http" {
+		log.Fatalf("mode %q: want http or engine", *mode)
 	}
 
 	work, err := os.MkdirTemp("", "office-bench-")
@@ -63,6 +67,21 @@ func main() {
 
 	docx, pages := makeDocx(ctx, e, work)
 	fmt.Printf("input: %s, %d pages as PDF\n", filepath.Base(docx), pages)
+	if *mode == "http" {
+		// The engine made the input; the gateway brings its own pool.
+		e.Close()
+		g, err := startGateway(ctx, work, *slots)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer g.stop()
+		conv = g.convert
+		fmt.Printf("through a gateway at %s: signed URL, job, 302, download\n", g.url)
+		if *input == "html" {
+			docx = filepath.Join(work, "bench.html") // the page the docx was made from
+			fmt.Printf("input: bench.html, to PDF through the web page engine\n")
+		}
+	}
 
 	for range 3 { // warm-up, not measured
 		if err := conv(ctx, docx, scratch(work)); err != nil {
@@ -114,6 +133,9 @@ func main() {
 	perConv := used / time.Duration(*jobs)
 	fmt.Printf("throughput with %d clients: %d conversions in %s = %.1f conversions/s\n",
 		*slots, *jobs, el.Round(time.Millisecond), float64(*jobs)/el.Seconds())
+	if *input != "docx" || used == 0 {
+		return // the CPU figures below count LibreOffice's processes
+	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("CPU per conversion (soffice + helper): %s, so %d idle CPUs could do %.0f conversions/s\n",
 		perConv.Round(100*time.Microsecond), runtime.NumCPU(), float64(runtime.NumCPU())/perConv.Seconds())
@@ -217,7 +239,7 @@ func coldRun(docx, profile, outDir string) (time.Duration, error) {
 		return 0, fmt.Errorf("cold soffice: %v: %s", err, out)
 	}
 	d := time.Since(t0)
-	if _, err := os.Stat(filepath.Join(outDir, strings.TrimSuffix(filepath.Base(docx), ".docx")+".pdf")); err != nil {
+	if _, err := os.Stat(filepath.Join(outDir, strings.TrimSuffix(filepath.Base(docx), filepath.Ext(docx))+".pdf")); err != nil {
 		return 0, fmt.Errorf("cold soffice wrote no PDF: %v", err)
 	}
 	return d, nil
