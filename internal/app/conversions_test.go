@@ -155,6 +155,15 @@ func TestConversionsThroughSignedURLs(t *testing.T) {
 		if err != nil || !strings.Contains(string(probe), "codec_name=mp3") {
 			t.Fatalf("ffprobe of the mp3: %s %v", probe, err)
 		}
+		var seconds float64
+		for _, line := range strings.Split(string(probe), "\n") {
+			if v, ok := strings.CutPrefix(line, "duration="); ok {
+				seconds, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		if seconds < 1.7 || seconds > 2.3 {
+			t.Fatalf("mp3 duration: got %.2fs, want the clip's 2s", seconds)
+		}
 		thumb := convert(t, in, `{"tasks":{"in":{"operation":"import/base64","file":"`+b64+`","filename":"clip.mp4"},`+
 			`"th":{"operation":"thumbnail","input":"in","output_format":"png","width":80,"timestamp":1},"out":{"operation":"export/url","input":"th"}}}`)
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(thumb))
