@@ -6,12 +6,31 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 )
 
 // Scope is the per-request state.
 type Scope struct {
 	RequestID string
-	Logger    *slog.Logger
+	// Base is the server's logger; Logger adds the request id to it.
+	Base *slog.Logger
+
+	once   sync.Once
+	logger *slog.Logger
+}
+
+// Logger returns the request's logger, made on first use: most requests
+// never log beyond the access line, and making it is an allocation on every
+// request's path.
+func (s *Scope) Logger() *slog.Logger {
+	s.once.Do(func() {
+		base := s.Base
+		if base == nil {
+			base = slog.Default()
+		}
+		s.logger = base.With("request_id", s.RequestID)
+	})
+	return s.logger
 }
 
 type scopeKey struct{}
@@ -29,8 +48,8 @@ func From(ctx context.Context) *Scope {
 
 // Logger returns the request-scoped logger of ctx, or slog's default.
 func Logger(ctx context.Context) *slog.Logger {
-	if s := From(ctx); s != nil && s.Logger != nil {
-		return s.Logger
+	if s := From(ctx); s != nil {
+		return s.Logger()
 	}
 	return slog.Default()
 }

@@ -36,7 +36,7 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		scope := &reqctx.Scope{RequestID: id, Logger: log.With("request_id", id)}
+		scope := &reqctx.Scope{RequestID: id, Base: log}
 		r = r.WithContext(reqctx.With(r.Context(), scope))
 		rec := &recorder{ResponseWriter: w}
 
@@ -47,7 +47,7 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 				if p == http.ErrAbortHandler {
 					panic(p) // the server's own signal to abort the response
 				}
-				scope.Logger.Error("panic serving request", "panic", p, "stack", string(debug.Stack()))
+				scope.Logger().Error("panic serving request", "panic", p, "stack", string(debug.Stack()))
 				if !rec.wroteHeader {
 					apierr.WriteJSON(rec, http.StatusInternalServerError, apierr.Body{
 						Message: "internal error; the request id in X-Request-Id identifies it in the log",
@@ -66,7 +66,8 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 			elapsed := time.Since(start)
 			m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 			m.RequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
-			scope.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("request_id", id),
 				slog.String("method", r.Method),
 				slog.String("host", r.Host),
 				slog.String("path", r.URL.Path), // never the query: it carries signatures and tokens

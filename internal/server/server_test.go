@@ -145,8 +145,8 @@ func TestAccessLogNeverHasTheQuery(t *testing.T) {
 	if strings.Contains(logs.String(), "secret-token") || strings.Contains(logs.String(), "deadbeef") {
 		t.Fatalf("query leaked into the log: %s", logs.String())
 	}
-	if !strings.Contains(logs.String(), `"path":"/healthz"`) {
-		t.Fatalf("access log line missing: %s", logs.String())
+	if !strings.Contains(logs.String(), `"path":"/healthz"`) || !strings.Contains(logs.String(), `"request_id":"`+resp.Header.Get("X-Request-Id")+`"`) {
+		t.Fatalf("access log line missing or without the request id: %s", logs.String())
 	}
 }
 
