@@ -185,8 +185,13 @@ func (e *Engine) readHeader(ctx context.Context, path string) (header, error) {
 	if err != nil {
 		return header{}, fmt.Errorf("vipsheader: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
+	return parseHeader(string(out))
+}
+
+// parseHeader reads the "name: value" lines of vipsheader -a.
+func parseHeader(out string) (header, error) {
 	h := header{pages: 1}
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		k, v, ok := strings.Cut(line, ": ")
 		if !ok {
 			continue
