@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/jpeg"
-	"image/png"
+	_ "image/jpeg"
+	_ "image/png"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,9 +33,6 @@ func decodeImage(t *testing.T, p string) (image.Image, string) {
 	}
 	return img, format
 }
-
-var _ = png.Decode
-var _ = jpeg.Decode
 
 func run(t *testing.T, e *Engine, req engine.Request) (engine.Result, error) {
 	t.Helper()
@@ -241,5 +238,38 @@ func TestProxyRefusesForbidden(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("the server got %d requests through the proxy", hits.Load())
+	}
+}
+
+// A page that never finishes loading ends at the task's timeout, and the
+// engine captures the next page normally.
+func TestCaptureTimeout(t *testing.T) {
+	e := newEngine(t, Config{Tabs: 1, Policy: loopbackPolicy})
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<p>start</p>"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Write([]byte("<p>after the hang</p>"))
+	}))
+	defer srv.Close()
+	defer close(release)
+	_, err := capture(t, e, srv.URL+"/hang", "pdf", engine.Options{"timeout": 2})
+	if engine.CodeOf(err) != engine.CodeTimeout {
+		t.Fatalf("err %v, want TIMEOUT", err)
+	}
+	res, err := capture(t, e, srv.URL+"/ok", "pdf", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(pdfText(t, res.Files[0].Path), "after the hang") {
+		t.Error("next capture not rendered")
 	}
 }
