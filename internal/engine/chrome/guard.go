@@ -124,9 +124,10 @@ func startProxy(g *guard) (*pageProxy, error) {
 		// The request line is already absolute (http://host/path): keep it.
 		Rewrite:   func(pr *httputil.ProxyRequest) { pr.Out.Host = pr.In.Host },
 		Transport: tr,
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
-			http.Error(w, "refused by the gateway", http.StatusBadGateway)
-		},
+		// Aborting the connection, rather than answering 502, makes the
+		// browser report a failed load: a refused page document fails the
+		// capture instead of rendering an error page.
+		ErrorHandler: func(http.ResponseWriter, *http.Request, error) { panic(http.ErrAbortHandler) },
 	}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
 	p.wg.Go(func() { p.srv.Serve(ln) })
