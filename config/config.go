@@ -70,6 +70,10 @@ type Config struct {
 	// (GATEWAY_ENGINES_FFMPEG_*, GATEWAY_ENGINES_PDF_*).
 	MediaEngines MediaEngines `envPrefix:"ENGINES_"`
 
+	// VipsEngines configures the libvips image engine
+	// (GATEWAY_ENGINES_VIPS_*).
+	VipsEngines VipsEngines `envPrefix:"ENGINES_"`
+
 	// SignedURL configures signed conversion URLs.
 	SignedURL SignedURL `envPrefix:"SIGNED_URL_"`
 
@@ -239,6 +243,7 @@ func (c *Config) validate() []error {
 	c.Origin.validate(bad)
 	c.Engines.validate(bad)
 	c.MediaEngines.validate(bad)
+	c.VipsEngines.validate(bad)
 	c.SignedURL.validate(bad)
 
 	c.Jobs.validate(bad)

@@ -1,9 +1,12 @@
-// Package chrome is the HTML-to-PDF engine: one headless Chromium and a
-// pool of warm tabs driven over the DevTools protocol. It owns the browser
-// process, the tabs, and the request interception that limits a page's
-// network to the page itself: the document is served to the tab from
-// memory, and every other request (images, scripts, iframes, file:// and
-// http:// alike) is refused.
+// Package chrome is the HTML-to-PDF/PNG/JPG and website-capture engine: one
+// headless Chromium and a pool of warm tabs driven over the DevTools
+// protocol. It owns the browser process, the tabs, and the network rules of
+// pages. A converted HTML document gets no network at all: it is served to
+// its tab from memory and every other request is refused. A captured website
+// (capture-website) may reach only what the fetch policy of import/url
+// allows: each request is checked in the tab's interception, and all page
+// traffic goes through an in-process proxy that resolves names itself and
+// dials only checked addresses (see guard.go).
 package chrome
 
 import (
@@ -11,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/fetch"
 )
 
 // Name is the engine's name; Package the Debian package it needs.
@@ -45,7 +50,10 @@ type Config struct {
 	Timeout time.Duration
 	// WorkDir holds the browser profile (default: system temp dir).
 	WorkDir string
-	Logger  *slog.Logger
+	// Policy decides which addresses captured web pages may reach: pass
+	// the policy of import/url. The zero value allows public addresses only.
+	Policy fetch.Policy
+	Logger *slog.Logger
 }
 
 // Engine implements engine.Engine, engine.Starter and io.Closer.
@@ -61,6 +69,8 @@ type Engine struct {
 	cancel    context.CancelFunc // ends the browser
 	browser   context.Context
 	tabs      chan *tab
+	guard     *guard
+	proxy     *pageProxy
 
 	mu     sync.Mutex
 	closed bool
@@ -89,7 +99,8 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (Debian package %s)", ErrNotInstalled, err, Package)
 	}
-	return &Engine{cfg: cfg, bin: bin, version: cachedVersion(bin)}, nil
+	g := &guard{policy: cfg.Policy, resolver: net.DefaultResolver, dialer: net.Dialer{Timeout: 10 * time.Second}}
+	return &Engine{cfg: cfg, bin: bin, version: cachedVersion(bin), guard: g}, nil
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`)
@@ -123,12 +134,17 @@ func chromiumVersion(bin string) string {
 func (e *Engine) Name() string    { return Name }
 func (e *Engine) Version() string { return e.version }
 
-// Conversions: HTML to PDF.
+// Conversions: HTML to PDF, PNG and JPG; websites to the same.
 func (e *Engine) Conversions() []engine.Conversion { return Conversions() }
 
 // Conversions lists the engine's conversions without needing Chromium.
 func Conversions() []engine.Conversion {
-	return []engine.Conversion{{Operation: "convert", Input: "html", Output: "pdf"}}
+	var c []engine.Conversion
+	for _, out := range []string{"pdf", "png", "jpg"} {
+		c = append(c, engine.Conversion{Operation: "convert", Input: "html", Output: out},
+			engine.Conversion{Operation: OpCapture, Input: "website", Output: out})
+	}
+	return c
 }
 
 // Start launches the browser and opens the tabs.
@@ -149,6 +165,9 @@ func (e *Engine) start(ctx context.Context) error {
 		return err
 	}
 	e.profile = dir
+	if e.proxy, err = startProxy(e.guard); err != nil {
+		return err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(e.bin),
 		chromedp.UserDataDir(filepath.Join(dir, "profile")),
@@ -165,9 +184,12 @@ func (e *Engine) start(ctx context.Context) error {
 		chromedp.Flag("disable-breakpad", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.Flag("hide-scrollbars", true),
-		// Belt and braces behind the request interception: anything that
-		// escapes it goes to a proxy where nothing listens.
-		chromedp.ProxyServer("127.0.0.1:9"),
+		// All page traffic, loopback included, goes through the guard's
+		// proxy, which dials only addresses the fetch policy allows, so
+		// Chromium never resolves a name itself (no DNS rebinding).
+		// Converted HTML documents get no network at all: their tabs refuse
+		// every request before it reaches the proxy.
+		chromedp.ProxyServer("http://" + e.proxy.addr()),
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
 		chromedp.Env("HOME=" + dir),
 	}
@@ -210,6 +232,9 @@ func (e *Engine) Close() error {
 	e.startOnce.Do(func() { e.startErr = errors.New("chromium engine closed") })
 	if e.cancel != nil {
 		e.cancel() // kills the browser process and waits for it
+	}
+	if e.proxy != nil {
+		e.proxy.close()
 	}
 	if e.profile != "" {
 		os.RemoveAll(e.profile)

@@ -16,30 +16,40 @@ import (
 // maxHTML bounds the page read into memory and handed to the browser.
 const maxHTML = 32 << 20
 
-// Run prints each HTML input to a PDF. Options: pages ("1-3,5"),
-// print_background (default true), landscape, timeout, filename.
+// Run prints each HTML input to a PDF or photographs it to a PNG or JPG,
+// or captures a website (see capture). PDF options: pages ("1-3,5"),
+// print_background (default true), landscape, page_width and page_height
+// (cm), margin_top/bottom/left/right (mm). Image options:
+// screenshot_width or width, screenshot_height or height (pixels; absent:
+// the full page), quality (jpg). Both: timeout, filename.
 func (e *Engine) Run(ctx context.Context, req engine.Request) (engine.Result, error) {
 	req.Report(0)
 	in, out := engine.NormalizeFormat(req.InputFormat), engine.NormalizeFormat(req.OutputFormat)
 	if in == "" && len(req.Inputs) > 0 {
 		in = engine.FormatOf(req.Inputs[0].Name)
 	}
-	if req.Operation != "convert" || in != "html" || out != "pdf" {
-		return engine.Result{}, engine.Errorf(engine.CodeUnsupportedConversion, "%s converts only html to pdf", Name)
+	if out != "pdf" && out != "png" && out != "jpg" {
+		return engine.Result{}, engine.Errorf(engine.CodeUnsupportedConversion, "%s produces only pdf, png and jpg", Name)
+	}
+	o, timeout, err := e.outputParams(out, req.Options)
+	if err != nil {
+		return engine.Result{}, err
+	}
+	switch {
+	case req.Operation == OpCapture:
+		return e.capture(ctx, req, o, timeout)
+	case req.Operation != "convert" || in != "html":
+		return engine.Result{}, engine.Errorf(engine.CodeUnsupportedConversion, "%s converts only html and captures websites", Name)
 	}
 	if len(req.Inputs) == 0 {
 		return engine.Result{}, engine.Errorf(engine.CodeInvalidInput, "the task has no input file")
-	}
-	print, timeout, err := e.printParams(req.Options)
-	if err != nil {
-		return engine.Result{}, err
 	}
 	if err := e.Start(ctx); err != nil {
 		return engine.Result{}, engine.Wrap(engine.CodeConversionFailed, err, "the chromium engine could not be started")
 	}
 	var res engine.Result
 	for i, input := range req.Inputs {
-		f, err := e.convertOne(ctx, req, input, print, timeout)
+		f, err := e.convertOne(ctx, req, input, o, timeout)
 		if err != nil {
 			for _, done := range res.Files {
 				os.Remove(done.Path)
@@ -53,44 +63,107 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) (engine.Result, er
 	return res, nil
 }
 
-func (e *Engine) printParams(opts engine.Options) (*page.PrintToPDFParams, time.Duration, error) {
+// outputParams reads the options of the output format and the timeout.
+func (e *Engine) outputParams(format string, opts engine.Options) (output, time.Duration, error) {
+	o := output{format: format}
+	var err error
+	if format == "pdf" {
+		o.print, err = printParams(opts)
+	} else {
+		o, err = imageOutput(format, opts)
+	}
+	if err != nil {
+		return o, 0, err
+	}
+	timeout := e.cfg.Timeout
+	secs, err := opts.Float("timeout")
+	if err != nil {
+		return o, 0, err
+	}
+	if secs < 0 {
+		return o, 0, engine.Errorf(engine.CodeInvalidInput, "option timeout must be a positive number of seconds")
+	}
+	if d := time.Duration(secs * float64(time.Second)); d > 0 && d < timeout {
+		timeout = d
+	}
+	return o, timeout, nil
+}
+
+func printParams(opts engine.Options) (*page.PrintToPDFParams, error) {
 	p := page.PrintToPDF().WithPreferCSSPageSize(true)
+	p, err := pageGeometry(p, opts)
+	if err != nil {
+		return nil, err
+	}
 	bg := true
 	if opts.Has("print_background") {
 		v, err := opts.Bool("print_background")
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		bg = v
 	}
 	p = p.WithPrintBackground(bg)
 	land, err := opts.Bool("landscape")
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	p = p.WithLandscape(land)
 	pages, err := opts.String("pages")
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if opts.Has("pages") {
 		if !validPages(pages) {
-			return nil, 0, engine.Errorf(engine.CodeInvalidInput, "option pages must be page numbers and ranges such as 1-3,5")
+			return nil, engine.Errorf(engine.CodeInvalidInput, "option pages must be page numbers and ranges such as 1-3,5")
 		}
 		p = p.WithPageRanges(strings.ReplaceAll(pages, " ", ""))
 	}
-	timeout := e.cfg.Timeout
-	secs, err := opts.Float("timeout")
-	if err != nil {
-		return nil, 0, err
+	return p, nil
+}
+
+// pageGeometry reads page_width and page_height (cm) and the margins (mm),
+// as CloudConvert names them; Chromium wants inches.
+func pageGeometry(p *page.PrintToPDFParams, opts engine.Options) (*page.PrintToPDFParams, error) {
+	read := func(key string, lo, hi, perInch float64) (float64, bool, error) {
+		if !opts.Has(key) {
+			return 0, false, nil
+		}
+		v, err := opts.Float(key)
+		if err != nil {
+			return 0, false, err
+		}
+		if v < lo || v > hi {
+			return 0, false, engine.Errorf(engine.CodeInvalidInput, "option %s must be between %g and %g", key, lo, hi)
+		}
+		return v / perInch, true, nil
 	}
-	if secs < 0 {
-		return nil, 0, engine.Errorf(engine.CodeInvalidInput, "option timeout must be a positive number of seconds")
+	for _, f := range []struct {
+		key     string
+		lo, hi  float64
+		perInch float64
+		set     func(float64) *page.PrintToPDFParams
+	}{
+		{"page_width", 1, 500, 2.54, p.WithPaperWidth},
+		{"page_height", 1, 500, 2.54, p.WithPaperHeight},
+		{"margin_top", 0, 1000, 25.4, p.WithMarginTop},
+		{"margin_bottom", 0, 1000, 25.4, p.WithMarginBottom},
+		{"margin_left", 0, 1000, 25.4, p.WithMarginLeft},
+		{"margin_right", 0, 1000, 25.4, p.WithMarginRight},
+	} {
+		v, ok, err := read(f.key, f.lo, f.hi, f.perInch)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			f.set(v)
+			if f.key == "page_width" || f.key == "page_height" {
+				// An explicit size beats the page's CSS @page size.
+				p.PreferCSSPageSize = false
+			}
+		}
 	}
-	if d := time.Duration(secs * float64(time.Second)); d > 0 && d < timeout {
-		timeout = d
-	}
-	return p, timeout, nil
+	return p, nil
 }
 
 // validPages accepts what Chromium's pageRanges accepts: "1-5, 8, 11-13".
@@ -112,7 +185,7 @@ func digits(s string) bool {
 	return s != "" && len(s) <= 6 && strings.Trim(s, "0123456789") == "" && strings.TrimLeft(s, "0") != ""
 }
 
-func (e *Engine) convertOne(ctx context.Context, req engine.Request, input engine.File, print *page.PrintToPDFParams, timeout time.Duration) (engine.File, error) {
+func (e *Engine) convertOne(ctx context.Context, req engine.Request, input engine.File, o output, timeout time.Duration) (engine.File, error) {
 	st, err := os.Stat(input.Path)
 	if err != nil {
 		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not read the input file")
@@ -134,7 +207,7 @@ func (e *Engine) convertOne(ctx context.Context, req engine.Request, input engin
 	// chromedp needs the tab's context; the caller's ends it too.
 	jobCtx, cancel := context.WithTimeout(t.ctx, timeout)
 	stop := context.AfterFunc(ctx, cancel)
-	pdf, err := t.render(jobCtx, html, print)
+	pdf, err := t.render(jobCtx, html, o)
 	stop()
 	cancel()
 	if err != nil {
@@ -160,11 +233,15 @@ func (e *Engine) convertOne(ctx context.Context, req engine.Request, input engin
 	}
 	e.tabs <- t
 	req.Report(90)
-	name, err := engine.OutputName(input, req.Options, "pdf")
+	name, err := engine.OutputName(input, req.Options, o.format)
 	if err != nil {
 		return engine.File{}, err
 	}
-	f, file, err := engine.CreateOutput(req.WorkDir, name)
+	return writeOutput(req.WorkDir, name, pdf)
+}
+
+func writeOutput(dir, name string, pdf []byte) (engine.File, error) {
+	f, file, err := engine.CreateOutput(dir, name)
 	if err != nil {
 		return engine.File{}, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -63,8 +62,8 @@ func (t *tab) answer(ev *fetch.EventRequestPaused) {
 	fetch.FailRequest(ev.RequestID, network.ErrorReasonBlockedByClient).Do(ctx)
 }
 
-// render loads html in the tab and prints it to PDF.
-func (t *tab) render(ctx context.Context, html []byte, print *page.PrintToPDFParams) ([]byte, error) {
+// render loads html in the tab and prints or photographs it.
+func (t *tab) render(ctx context.Context, html []byte, o output) ([]byte, error) {
 	url := fmt.Sprintf("https://document.invalid/%d", jobSeq.Add(1))
 	t.mu.Lock()
 	t.url, t.body = url, html
@@ -74,14 +73,16 @@ func (t *tab) render(ctx context.Context, html []byte, print *page.PrintToPDFPar
 		t.url, t.body = "", nil
 		t.mu.Unlock()
 	}()
-	var pdf []byte
+	var out []byte
 	err := chromedp.Run(ctx,
+		chromedp.ActionFunc(o.prepare),
 		chromedp.Navigate(url),
 		chromedp.ActionFunc(func(ctx context.Context) error {
 			var err error
-			pdf, _, err = print.Do(ctx)
+			out, err = o.produce(ctx)
+			o.reset(ctx)
 			return err
 		}),
 	)
-	return pdf, err
+	return out, err
 }
