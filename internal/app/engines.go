@@ -10,6 +10,8 @@ import (
 	"github.com/signedgate/gateway/internal/engine/media"
 	"github.com/signedgate/gateway/internal/engine/office"
 	"github.com/signedgate/gateway/internal/engine/pdfengine"
+	"github.com/signedgate/gateway/internal/engine/vips"
+	"github.com/signedgate/gateway/internal/fetch"
 )
 
 // registerEngines fills the registry with every engine this machine can
@@ -21,7 +23,11 @@ func (a *App) registerEngines(reg *engine.Registry) {
 	cfg := a.Config.Engines
 	// Chromium first: it renders HTML more faithfully than LibreOffice, so
 	// html→pdf goes to it when both are installed.
-	if e, err := chrome.New(chrome.FromConfig(cfg.Chrome, a.Log)); err == nil {
+	cc := chrome.FromConfig(cfg.Chrome, a.Log)
+	// Website captures fetch user-supplied URLs: the same address policy as
+	// import/url, enforced on every request of the page.
+	cc.Policy = fetch.Policy{AllowCIDRs: a.Config.Fetch.Prefixes(), AllowHosts: a.Config.Fetch.AllowHosts}
+	if e, err := chrome.New(cc); err == nil {
 		reg.Register(e)
 	} else {
 		a.Log.Warn("web page engine unavailable", "err", err)
@@ -44,6 +50,14 @@ func (a *App) registerEngines(reg *engine.Registry) {
 	} else {
 		a.Log.Warn("PDF engine unavailable", "err", err)
 		reg.RegisterUnavailable(pdfengine.Name, pdfengine.Package, pdfengine.Conversions())
+	}
+	// libvips handles more image formats (webp and avif out) and is faster;
+	// where it is missing, imagego below serves images, so it is not
+	// registered as unavailable.
+	if e, err := vips.New(vips.FromConfig(a.Config.VipsEngines.Vips)); err == nil {
+		reg.Register(e)
+	} else {
+		a.Log.Warn("libvips engine unavailable; images go to the built-in engine", "err", err)
 	}
 	// Pure Go, always there: the embedded default converts images out of the
 	// box. Registered after the external engines, which handle more formats.

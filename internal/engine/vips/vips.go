@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/signedgate/gateway/internal/engine"
@@ -98,29 +99,11 @@ func New(cfg Config) (*Engine, error) {
 	if e.header, err = find("vipsheader"); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := e.cmd(ctx, e.vips, "--version").Output()
-	if err != nil {
-		return nil, fmt.Errorf("%w: vips --version: %v", ErrNotInstalled, err)
-	}
-	e.version = strings.TrimPrefix(strings.TrimSpace(string(out)), "vips-")
-	dir, err := os.MkdirTemp("", "gateway-vips-probe-")
+	d, err := detectOnce(e)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	for _, c := range candidates {
-		p := filepath.Join(dir, "probe."+c.format)
-		if e.cmd(ctx, e.vips, "black", p, "8", "8").Run() != nil {
-			continue
-		}
-		if h, err := e.readHeader(ctx, p); err != nil || h.loader != c.loader {
-			continue
-		}
-		e.formats = append(e.formats, c.format)
-		e.loaders[c.loader] = true
-	}
+	e.version, e.formats, e.loaders = d.version, d.formats, d.loaders
 	if len(e.formats) == 0 {
 		return nil, fmt.Errorf("%w: this libvips saves none of %v", ErrNotInstalled, candidates)
 	}
@@ -212,4 +195,56 @@ func parseHeader(out string) (header, error) {
 		return header{}, errors.New("vipsheader gave no size or loader")
 	}
 	return h, nil
+}
+
+// detection is what the installed libvips can do.
+type detection struct {
+	version string
+	formats []string
+	loaders map[string]bool
+}
+
+// detections holds one detection per vips program: it takes a dozen program
+// runs, and a process may build many engines (tests build many gateways).
+var detections sync.Map // vips path → detection
+
+func detectOnce(e *Engine) (detection, error) {
+	if d, ok := detections.Load(e.vips); ok {
+		return d.(detection), nil
+	}
+	d, err := detect(e)
+	if err == nil {
+		detections.Store(e.vips, d)
+	}
+	return d, err
+}
+
+// detect saves a tiny image in each candidate format and keeps those that
+// read back with the expected loader.
+func detect(e *Engine) (detection, error) {
+	d := detection{loaders: map[string]bool{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := e.cmd(ctx, e.vips, "--version").Output()
+	if err != nil {
+		return detection{}, fmt.Errorf("%w: vips --version: %v", ErrNotInstalled, err)
+	}
+	d.version = strings.TrimPrefix(strings.TrimSpace(string(out)), "vips-")
+	dir, err := os.MkdirTemp("", "gateway-vips-probe-")
+	if err != nil {
+		return detection{}, err
+	}
+	defer os.RemoveAll(dir)
+	for _, c := range candidates {
+		p := filepath.Join(dir, "probe."+c.format)
+		if e.cmd(ctx, e.vips, "black", p, "8", "8").Run() != nil {
+			continue
+		}
+		if h, err := e.readHeader(ctx, p); err != nil || h.loader != c.loader {
+			continue
+		}
+		d.formats = append(d.formats, c.format)
+		d.loaders[c.loader] = true
+	}
+	return d, nil
 }
