@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -113,6 +114,46 @@ func TestConversionsThroughSignedURLs(t *testing.T) {
 			`,"pdf":{"operation":"convert","input":"in","output_format":"pdf"},"out":{"operation":"export/url","input":"pdf"}}}`)
 		if text, _ := pdfText(t, pdf); !strings.Contains(text, "Rendered by the browser") {
 			t.Fatalf("PDF text: %q", text)
+		}
+	})
+
+	t.Run("WebsiteCapture", func(t *testing.T) {
+		needTools(t, "chromium", "pdftotext", "pdfinfo")
+		page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "<html><body><p>Captured from a live page</p></body></html>")
+		}))
+		defer page.Close()
+		job := `{"tasks":{"cap":{"operation":"capture-website","url":"` + page.URL + `/","output_format":"pdf"},` +
+			`"out":{"operation":"export/url","input":"cap"}}}`
+		// Loopback is refused by default, as for import/url...
+		id := "capture-refused"
+		if code, body := in.do(t, "POST", "/v1/signed-url-bases", `{"id":"`+id+`","base":"`+in.URL+"/"+id+`","signing_secret":"conversion-test-secret-0123456789"}`); code != 201 {
+			t.Fatalf("create base: %d %v", code, body)
+		}
+		resp, err := http.Get(urlsig.Sign(in.URL+"/"+id, "conversion-test-secret-0123456789", []byte(job), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 422 || !strings.Contains(string(body), "forbidden") {
+			t.Fatalf("capture of a loopback page by default: got %d %s", resp.StatusCode, body)
+		}
+		// ...and allowed where the operator says so.
+		allowed := start(t, map[string]string{"GATEWAY_DATA_DIR": t.TempDir(), "GATEWAY_FETCH_ALLOW_CIDRS": "127.0.0.0/8"})
+		pdf := convert(t, allowed, job)
+		if text, _ := pdfText(t, pdf); !strings.Contains(text, "Captured from a live page") {
+			t.Fatalf("captured PDF text: %q", text)
+		}
+	})
+
+	t.Run("ImageToWebP", func(t *testing.T) {
+		needTools(t, "vips")
+		png := mustPNG(t, 64, 48)
+		webp := convert(t, in, `{"tasks":{"in":{"operation":"import/base64","file":"`+base64.StdEncoding.EncodeToString(png)+`","filename":"a.png"},`+
+			`"w":{"operation":"convert","input":"in","output_format":"webp"},"out":{"operation":"export/url","input":"w"}}}`)
+		if len(webp) < 12 || string(webp[:4]) != "RIFF" || string(webp[8:12]) != "WEBP" {
+			t.Fatalf("output is not WebP: % x", webp[:min(12, len(webp))])
 		}
 	})
 
