@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -100,36 +99,10 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("%w: %v (Debian package %s)", ErrNotInstalled, err, Package)
 	}
 	g := &guard{policy: cfg.Policy, resolver: net.DefaultResolver, dialer: net.Dialer{Timeout: 10 * time.Second}}
-	return &Engine{cfg: cfg, bin: bin, version: cachedVersion(bin), guard: g}, nil
+	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(bin, versionRE), guard: g}, nil
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`)
-
-// versions holds each browser's version, asked once per process: tests build
-// many gateway instances in one process.
-var versions sync.Map
-
-func cachedVersion(bin string) string {
-	if v, ok := versions.Load(bin); ok {
-		return v.(string)
-	}
-	v := chromiumVersion(bin)
-	versions.Store(bin, v)
-	return v
-}
-
-func chromiumVersion(bin string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "--version").Output()
-	if err != nil {
-		return "unknown"
-	}
-	if v := versionRE.FindString(string(out)); v != "" {
-		return v
-	}
-	return strings.TrimSpace(string(out))
-}
 
 func (e *Engine) Name() string    { return Name }
 func (e *Engine) Version() string { return e.version }

@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,7 +126,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := probe("uno:"+cfg.PythonPath, func() error { return exec.Command(cfg.PythonPath, "-I", "-c", "import uno").Run() }); err != nil {
 		return nil, fmt.Errorf("%w: %s cannot import uno: %v (Debian package python3-uno)", ErrNotInstalled, cfg.PythonPath, err)
 	}
-	e := &Engine{cfg: cfg, sofficeBin: bin, version: cachedVersion(cfg.SofficePath)}
+	e := &Engine{cfg: cfg, sofficeBin: bin, version: engine.ProgramVersion(cfg.SofficePath, versionRE)}
 	e.pool = enginepool.New(enginepool.Config{
 		Name: Name, Slots: cfg.Slots, MaxJobs: cfg.MaxJobs, MaxRSS: cfg.MaxRSS, Logger: cfg.Logger,
 		OnStart: cfg.onStart,
@@ -159,8 +158,7 @@ var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+(\.\d+)?`)
 // gateway instance built in one process (tests build many) would otherwise
 // pay a quarter second of program starts.
 var (
-	probes   sync.Map // key → error (nil for success)
-	versions sync.Map // soffice path → version
+	probes sync.Map // key → error (nil for success)
 )
 
 func probe(key string, fn func() error) error {
@@ -171,28 +169,6 @@ func probe(key string, fn func() error) error {
 	err := fn()
 	probes.Store(key, err)
 	return err
-}
-
-func cachedVersion(path string) string {
-	if v, ok := versions.Load(path); ok {
-		return v.(string)
-	}
-	v := sofficeVersion(path)
-	versions.Store(path, v)
-	return v
-}
-
-func sofficeVersion(path string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
-	if err != nil {
-		return "unknown"
-	}
-	if v := versionRE.FindString(string(out)); v != "" {
-		return v
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // Name implements engine.Engine.
