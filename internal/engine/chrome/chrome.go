@@ -99,7 +99,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("%w: %v (Debian package %s)", ErrNotInstalled, err, Package)
 	}
 	g := &guard{policy: cfg.Policy, resolver: net.DefaultResolver, dialer: net.Dialer{Timeout: 10 * time.Second}}
-	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(bin, versionRE), guard: g}, nil
+	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(versionRE, bin), guard: g}, nil
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`)

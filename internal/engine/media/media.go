@@ -9,11 +9,9 @@
 package media
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/signedgate/gateway/internal/engine"
@@ -88,26 +86,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (Debian package %s)", ErrNotInstalled, err, Package)
 	}
-	return &Engine{cfg: cfg, ffmpeg: ffmpeg, ffprobe: ffprobe, version: programVersion(ffmpeg)}, nil
-}
-
-// programVersion is the word after "version" in `ffmpeg -version`, such as
-// "5.1.6-0+deb12u1".
-func programVersion(path string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "-hide_banner", "-version").Output()
-	if err != nil {
-		return "unknown"
-	}
-	line, _, _ := strings.Cut(string(out), "\n")
-	f := strings.Fields(line)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "version" {
-			return f[i+1]
-		}
-	}
-	return "unknown"
+	return &Engine{cfg: cfg, ffmpeg: ffmpeg, ffprobe: ffprobe, version: engine.ProgramVersion(engine.VersionWord, ffmpeg, "-hide_banner", "-version")}, nil
 }
 
 // Name implements engine.Engine.

@@ -126,7 +126,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := probe("uno:"+cfg.PythonPath, func() error { return exec.Command(cfg.PythonPath, "-I", "-c", "import uno").Run() }); err != nil {
 		return nil, fmt.Errorf("%w: %s cannot import uno: %v (Debian package python3-uno)", ErrNotInstalled, cfg.PythonPath, err)
 	}
-	e := &Engine{cfg: cfg, sofficeBin: bin, version: engine.ProgramVersion(cfg.SofficePath, versionRE)}
+	e := &Engine{cfg: cfg, sofficeBin: bin, version: engine.ProgramVersion(versionRE, cfg.SofficePath)}
 	e.pool = enginepool.New(enginepool.Config{
 		Name: Name, Slots: cfg.Slots, MaxJobs: cfg.MaxJobs, MaxRSS: cfg.MaxRSS, Logger: cfg.Logger,
 		OnStart: cfg.onStart,
@@ -150,7 +150,7 @@ func findSoffice(name string) (string, error) {
 	return p, nil
 }
 
-var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+(\.\d+)?`)
+var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+(?:\.\d+)?`)
 
 // sofficeVersion asks soffice for its version ("7.4.7.2"); it is quick,
 // since --version answers before LibreOffice starts.

@@ -6,11 +6,9 @@
 package pdfengine
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/signedgate/gateway/internal/engine"
@@ -93,24 +91,8 @@ func New(cfg Config) (*Engine, error) {
 		}
 		*p.dst = path
 	}
-	e.version = "qpdf " + versionOf(e.qpdf, "--version") + ", poppler " + versionOf(e.pdftoppm, "-v")
+	e.version = "qpdf " + engine.ProgramVersion(engine.VersionWord, e.qpdf) + ", poppler " + engine.ProgramVersion(engine.VersionWord, e.pdftoppm, "-v")
 	return e, nil
-}
-
-// versionOf is the word after "version" in the first line a program prints
-// (pdftoppm prints it on standard error).
-func versionOf(path, flag string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, _ := exec.CommandContext(ctx, path, flag).CombinedOutput()
-	line, _, _ := strings.Cut(string(out), "\n")
-	f := strings.Fields(line)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "version" {
-			return f[i+1]
-		}
-	}
-	return "unknown"
 }
 
 // Name implements engine.Engine.
