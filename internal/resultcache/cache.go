@@ -148,6 +148,12 @@ func (c *Cache) Close() error { return c.b.close() }
 // TTL is how long results are kept.
 func (c *Cache) TTL() time.Duration { return c.opts.TTL }
 
+// Cached returns the result stored for key, if there is one, and never
+// starts or joins a job.
+func (c *Cache) Cached(ctx context.Context, key Key) (Entry, bool, error) {
+	return c.b.getResult(ctx, key.String())
+}
+
 // Do answers a request for key: the cached result when there is one;
 // otherwise it joins the job another request started, or starts one with
 // start. It waits up to wait for the job to end and then returns the job's

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
 // Kind is the record-store kind of signed-URL bases.
@@ -27,6 +29,17 @@ type Base struct {
 	Secret  string    `json:"signing_secret,omitempty"`
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
+
+	key *urlsig.Key // Secret, prepared; set on the bases routing uses
+}
+
+// verify checks q's signature under b's secret, against the configured
+// base string (not the Host the request came with).
+func (b Base) verify(q urlsig.Query) error {
+	if b.key != nil {
+		return b.key.Verify(b.Base, q)
+	}
+	return urlsig.Verify(b.Base, [][]byte{[]byte(b.Secret)}, q)
 }
 
 // Public is b as list and get show it: without its secret.

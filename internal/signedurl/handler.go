@@ -114,37 +114,46 @@ func (h *Handler) check(r *http.Request, b Base) (*checkedJob, urlsig.Query, err
 	if err != nil {
 		return nil, q, h.refuse(err)
 	}
-	// The configured base string, not the Host the request came with.
-	if err := urlsig.Verify(b.Base, [][]byte{[]byte(b.Secret)}, q); err != nil {
+	if err := b.verify(q); err != nil {
 		return nil, q, h.refuseSignature(err, b, q)
 	}
-	if c := h.memo.get(q.Job); c != nil {
-		return c, q, nil
-	}
-	raw, err := urlsig.DecodeJob(q.Job)
+	c, err := h.checkJob(q.Job)
 	if err != nil {
 		return nil, q, h.refuse(err)
+	}
+	return c, q, nil
+}
+
+// checkJob decodes, validates and hashes a signed job, or finds it among
+// the jobs checked before.
+func (h *Handler) checkJob(rawJob string) (*checkedJob, error) {
+	if c := h.memo.get(rawJob); c != nil {
+		return c, nil
+	}
+	raw, err := urlsig.DecodeJob(rawJob)
+	if err != nil {
+		return nil, err
 	}
 	job, err := jobspec.Decode(raw)
 	if err != nil {
-		return nil, q, h.refuse(err)
+		return nil, err
 	}
 	if err := jobspec.Validate(job); err != nil {
-		return nil, q, h.refuse(err)
+		return nil, err
 	}
 	for _, t := range job.Tasks {
 		if !jobspec.Supported(t.Operation) {
-			return nil, q, h.refuse(apierr.New(http.StatusUnprocessableEntity, CodeUnsupportedOperation,
-				"task %q: operation %q is not supported by this gateway", t.Name, t.Operation))
+			return nil, apierr.New(http.StatusUnprocessableEntity, CodeUnsupportedOperation,
+				"task %q: operation %q is not supported by this gateway", t.Name, t.Operation)
 		}
 	}
 	hash, err := jobspec.Hash(job)
 	if err != nil {
-		return nil, q, h.refuse(err)
+		return nil, err
 	}
 	c := &checkedJob{raw: raw, hash: hash}
-	h.memo.put(q.Job, c)
-	return c, q, nil
+	h.memo.put(rawJob, c)
+	return c, nil
 }
 
 func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (resultcache.Entry, error) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/signedgate/gateway/internal/store"
+	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
 // pathKind holds one record per base path, created atomically before the
@@ -74,6 +75,7 @@ func (r *Repo) ByPath(ctx context.Context, path string) (Base, bool, error) {
 			if err := json.Unmarshal(data, &b); err != nil {
 				return Base{}, false, fmt.Errorf("decode signed-URL base %q: %w", id, err)
 			}
+			b.key = urlsig.NewKey([]byte(b.Secret))
 			idx[b.Path()] = b
 		}
 		r.mu.Lock()

@@ -45,6 +45,15 @@ func FuzzParse(f *testing.F) {
 		if err := Verify("https://gw.example/b", [][]byte{[]byte("k")}, q); err == nil && q.S != Signature([]byte("k"), StringToSign("https://gw.example/b", q.Rest)) {
 			t.Fatal("accepted a signature that is not the HMAC")
 		}
+		key := NewKey([]byte("k"))
+		if got, want := key.Verify("https://gw.example/b", q), Verify("https://gw.example/b", [][]byte{[]byte("k")}, q); got != want {
+			t.Fatalf("Key.Verify says %v, Verify says %v", got, want)
+		}
+		signed := q
+		signed.S = Signature([]byte("k"), StringToSign("https://gw.example/b", q.Rest))
+		if err := key.Verify("https://gw.example/b", signed); err != nil {
+			t.Fatalf("Key.Verify refused the HMAC: %v", err)
+		}
 	})
 }
 

@@ -1,9 +1,6 @@
 package urlsig
 
-import (
-	"encoding/hex"
-	"strings"
-)
+import "strings"
 
 // Query is a signed URL's raw query, split the way the signature needs it.
 type Query struct {
@@ -71,7 +68,12 @@ func Parse(rawQuery string) (Query, error) {
 	case !validCacheKey(q.CacheKey):
 		return Query{}, ErrInvalidCacheKey
 	}
-	q.Rest = strings.Join(append(pairs[:sAt:sAt], pairs[sAt+1:]...), "&")
+	if sAt == len(pairs)-1 && sAt > 0 {
+		// s comes last, as every SDK puts it: the rest is a prefix.
+		q.Rest = rawQuery[:len(rawQuery)-len(pairs[sAt])-1]
+	} else {
+		q.Rest = strings.Join(append(pairs[:sAt:sAt], pairs[sAt+1:]...), "&")
+	}
 	return q, nil
 }
 
@@ -79,8 +81,8 @@ func isHexSignature(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
-	_, err := hex.DecodeString(s)
-	return err == nil
+	var sig [32]byte
+	return decodeHex(sig[:], s)
 }
 
 // validCacheKey accepts the empty key ("no caching") and [A-Za-z0-9_-]+.

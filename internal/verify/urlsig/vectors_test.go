@@ -58,6 +58,9 @@ func TestVectorsVerify(t *testing.T) {
 			if err := Verify(v.Base, [][]byte{[]byte(v.Secret)}, q); err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
+			if err := NewKey([]byte(v.Secret)).Verify(v.Base, q); err != nil {
+				t.Fatalf("Key.Verify: %v", err)
+			}
 			js, err := DecodeJob(q.Job)
 			if err != nil {
 				t.Fatalf("DecodeJob: %v", err)
@@ -114,13 +117,14 @@ func TestVectorsTamper(t *testing.T) {
 	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
 			secrets := [][]byte{[]byte(v.Secret)}
+			key := NewKey([]byte(v.Secret))
 			raw := v.rawQuery(t)
 			q, err := Parse(raw)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range len(v.Base) {
-				if Verify(flip(v.Base, i), secrets, q) == nil {
+				if Verify(flip(v.Base, i), secrets, q) == nil || key.Verify(flip(v.Base, i), q) == nil {
 					t.Errorf("base byte %d changed: accepted", i)
 				}
 			}
@@ -133,10 +137,12 @@ func TestVectorsTamper(t *testing.T) {
 				end := start + strings.IndexByte(raw[start:]+"&", '&')
 				for i := start; i < end; i++ {
 					tq, err := Parse(flip(raw, i))
+					keyErr := err
 					if err == nil {
 						err = Verify(v.Base, secrets, tq)
+						keyErr = key.Verify(v.Base, tq)
 					}
-					if err == nil {
+					if err == nil || keyErr == nil {
 						t.Errorf("%s byte %d changed: accepted", name, i-start)
 					}
 				}
@@ -190,6 +196,21 @@ func BenchmarkVerify(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := Verify(v.Base, secrets, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkKeyVerify(b *testing.B) {
+	v := loadVectors(b)[0]
+	q, err := Parse(v.rawQuery(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := NewKey([]byte(v.Secret))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := key.Verify(v.Base, q); err != nil {
 			b.Fatal(err)
 		}
 	}
