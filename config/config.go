@@ -48,6 +48,9 @@ type Config struct {
 	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
 	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 	MaxHeaderBytes    int           `env:"MAX_HEADER_BYTES" envDefault:"65536"`
+	// FastLane answers signed links whose result is cached straight on the
+	// connection, ahead of net/http (see internal/fastlane).
+	FastLane bool `env:"FAST_LANE" envDefault:"true"`
 	// MaxAdminBodyBytes caps JSON bodies of the admin API.
 	MaxAdminBodyBytes int64 `env:"MAX_ADMIN_BODY_BYTES" envDefault:"1048576"`
 

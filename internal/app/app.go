@@ -21,6 +21,7 @@ import (
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/domain"
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/metrics"
@@ -66,6 +67,7 @@ type App struct {
 	ResultCache    *resultcache.Cache
 
 	handler http.Handler
+	fast    fastlane.Handler // nil: every request goes through net/http
 	closers []func() error
 }
 
@@ -129,6 +131,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		}
 	}
 	a.handler = server.Handler(m.Routes, log, a.Metrics)
+	if cfg.FastLane {
+		a.fast = server.FastLane(m.Routes, log, a.Metrics)
+	}
 	return a, nil
 }
 
@@ -182,6 +187,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       a.Config.IdleTimeout,
 		MaxHeaderBytes:    a.Config.MaxHeaderBytes,
 	}, a.handler, a.Log)
+	if a.fast != nil {
+		ln = fastlane.Listen(ln, a.fast, fastlane.Options{
+			IdleTimeout:       a.Config.IdleTimeout,
+			ReadHeaderTimeout: a.Config.ReadHeaderTimeout,
+		})
+	}
 	return server.Serve(ctx, srv, ln, a.Config.ShutdownTimeout)
 }
 

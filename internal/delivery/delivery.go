@@ -23,6 +23,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
@@ -80,13 +81,25 @@ const maxCookieTries = 3
 // segments with a redirect to their cleaned form (query, token included,
 // copied into Location): such paths must be refused instead.
 func (h *Handler) MediaRouter() server.Router {
-	handler := apierr.HandlerFunc(h.serveMedia)
-	return server.RouterFunc(func(r *http.Request) (http.Handler, string) {
-		if strings.HasPrefix(r.URL.Path, MediaPrefix) || strings.HasPrefix(r.URL.EscapedPath(), MediaPrefix) {
-			return handler, RouteName
-		}
-		return nil, ""
-	})
+	return mediaRouter{apierr.HandlerFunc(h.serveMedia)}
+}
+
+type mediaRouter struct{ handler http.Handler }
+
+func (m mediaRouter) Route(r *http.Request) (http.Handler, string) {
+	if strings.HasPrefix(r.URL.Path, MediaPrefix) || strings.HasPrefix(r.URL.EscapedPath(), MediaPrefix) {
+		return m.handler, RouteName
+	}
+	return nil, ""
+}
+
+// FastRoute leaves every /media/ request to net/http: files are streamed
+// there.
+func (m mediaRouter) FastRoute(req *fastlane.Request, _ *fastlane.Response) (string, fastlane.Verdict) {
+	if strings.HasPrefix(req.Path, MediaPrefix) {
+		return RouteName, fastlane.Slow
+	}
+	return "", fastlane.Pass
 }
 
 func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) error {

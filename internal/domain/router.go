@@ -1,9 +1,11 @@
 package domain
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/reqctx"
 	"github.com/signedgate/gateway/internal/server"
 )
@@ -45,4 +47,21 @@ func (rt *Router) Route(r *http.Request) (http.Handler, string) {
 	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return rt.Serve(w, r, d)
 	}), RouteName
+}
+
+// FastRoute leaves custom-domain requests to net/http; it passes the rest
+// on, as Route does.
+func (rt *Router) FastRoute(req *fastlane.Request, _ *fastlane.Response) (string, fastlane.Verdict) {
+	host := HostOf(req.Host)
+	if host == "" || host == rt.OwnHost {
+		return "", fastlane.Pass
+	}
+	_, ok, err := rt.Repo.ForHost(context.Background(), host)
+	switch {
+	case err != nil:
+		return RouteName, fastlane.Slow
+	case !ok:
+		return "", fastlane.Pass
+	}
+	return RouteName, fastlane.Slow
 }

@@ -16,6 +16,9 @@ type Metrics struct {
 	Jobs            *prometheus.CounterVec   // operation, outcome
 	CacheLookups    *prometheus.CounterVec   // cache, result (hit, miss, wait)
 	Conversion      *prometheus.HistogramVec // engine, operation
+	// FastLane counts requests answered on the fast lane (a subset of
+	// Requests).
+	FastLane prometheus.Counter
 }
 
 // New makes the collectors and registers them, with the Go and process
@@ -52,8 +55,12 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time spent in conversion engines.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 		}, []string{"engine", "operation"}),
+		FastLane: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_fast_lane_answers_total",
+			Help: "Requests answered on the fast lane, without net/http (also counted in gateway_http_requests_total).",
+		}),
 	}
-	reg.MustRegister(m.Requests, m.RequestDuration, m.InFlight, m.Refusals, m.Jobs, m.CacheLookups, m.Conversion,
+	reg.MustRegister(m.Requests, m.RequestDuration, m.InFlight, m.Refusals, m.Jobs, m.CacheLookups, m.Conversion, m.FastLane,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -2,13 +2,14 @@ package server
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/signedgate/gateway/internal/apierr"
@@ -16,14 +17,39 @@ import (
 	"github.com/signedgate/gateway/internal/reqctx"
 )
 
-// A client may bring its own request id (a load balancer's, say) when it is
-// short and plain; anything else is replaced, so ids are safe to log.
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+// validRequestID accepts a client's own request id (a load balancer's, say)
+// when it is short and plain: 1 to 64 of A-Z a-z 0-9 . _ : -. Anything else
+// is replaced, so ids are safe to log.
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := range len(id) {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
+// Request ids are a random prefix drawn once per process and a counter:
+// unique across instances and restarts without a random draw per request.
+var (
+	idPrefix = func() [6]byte {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		return b
+	}()
+	idCounter atomic.Uint64
+)
+
+// newRequestID returns 24 hex digits.
 func newRequestID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [14]byte // 6 of prefix, then the counter's low 48 bits
+	binary.BigEndian.PutUint64(b[6:], idCounter.Add(1)<<16)
+	copy(b[:6], idPrefix[:])
+	return hex.EncodeToString(b[:12])
 }
 
 // observe is the outermost middleware: request id, request-scoped logger,
@@ -32,7 +58,7 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if !requestIDPattern.MatchString(id) {
+		if !validRequestID(id) {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)

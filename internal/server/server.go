@@ -167,7 +167,8 @@ func New(opts Options, h http.Handler, log *slog.Logger) *http.Server {
 }
 
 // Serve runs srv on ln until ctx ends, then shuts down gracefully: it stops
-// accepting, lets requests in flight finish within timeout, and returns.
+// accepting, lets requests in flight finish within timeout, and returns. A
+// listener with a Wait method (fastlane.Listener) is waited for too.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -179,6 +180,10 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	if w, ok := ln.(interface{ Wait(context.Context) error }); ok {
+		// Connections a listener serves itself (the fast lane) end too.
+		err = errors.Join(err, w.Wait(sctx))
+	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr
 	}

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/signedgate/gateway/internal/verify/urlsig"
+)
+
+// laneInstance is a gateway with a signed-URL base "bench" and one link
+// whose result is cached.
+type laneInstance struct {
+	app  *App
+	base string
+	link string // path and query of the cached link
+}
+
+func startLaneInstance(t *testing.T, lane bool) laneInstance {
+	t.Helper()
+	a, base := startApp(t, t.TempDir(), "GATEWAY_FAST_LANE", fmt.Sprint(lane))
+	adminCall(t, base, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"bench-secret-0123456789"}`)
+	job := fmt.Sprintf(`{"tasks":{"in":{"operation":"import/base64","file":%q,"filename":"a.txt"},"out":{"operation":"export/url","input":"in"}}}`,
+		base64.StdEncoding.EncodeToString([]byte("hello")))
+	link := urlsig.Sign(base+"/bench", "bench-secret-0123456789", []byte(job), "k1")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusFound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the link's job did not end: %d", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return laneInstance{app: a, base: base, link: strings.TrimPrefix(link, base)}
+}
+
+func adminCall(t *testing.T, base, method, path, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, msg)
+	}
+}
+
+// exchange sends raw requests on one connection and reads an answer to each.
+func exchange(t *testing.T, base string, reqs ...string) []*http.Response {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	var out []*http.Response
+	for _, r := range reqs {
+		if _, err := io.WriteString(c, r); err != nil {
+			t.Fatal(err)
+		}
+		method, _, _ := strings.Cut(r, " ")
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("answer to %q: %v", r[:min(len(r), 60)], err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(strings.NewReader(string(body)))
+		out = append(out, resp)
+	}
+	return out
+}
+
+func getReq(target, host string, extra ...string) string {
+	return "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + strings.Join(extra, "") + "\r\n"
+}
+
+// answerShape is what must not differ between the lane's answer and
+// net/http's: every header but Date and X-Request-Id, with the instance's
+// own address taken out of Location.
+func answerShape(resp *http.Response, base string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", resp.StatusCode)
+	for _, k := range []string{"Cache-Control", "Location", "X-Cache", "Content-Length", "Content-Type", "Connection"} {
+		v := strings.ReplaceAll(resp.Header.Get(k), base, "BASE")
+		fmt.Fprintf(&b, " %s=%q", k, outputRE.ReplaceAllString(v, "/outputs/ID/$1?SIGNED"))
+	}
+	fmt.Fprintf(&b, " close=%v", resp.Close)
+	fmt.Fprintf(&b, " job-id=%v request-id=%v fields=%d", resp.Header.Get("X-Job-Id") != "",
+		len(resp.Header.Get("X-Request-Id")) == 24, len(resp.Header))
+	return b.String()
+}
+
+var outputRE = regexp.MustCompile(`/outputs/[0-9a-f]+/([^?]+)\?.*$`)
+
+func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
+	lane := startLaneInstance(t, true)
+	plain := startLaneInstance(t, false)
+	host := func(in laneInstance) string { return strings.TrimPrefix(in.base, "http://") }
+
+	// The same requests to both: a cached link twice, HEAD, a client's own
+	// request id, and Connection: close.
+	reqs := func(in laneInstance) []string {
+		return []string{
+			getReq(in.link, host(in)),
+			getReq(in.link, host(in)),
+			"HEAD " + in.link + " HTTP/1.1\r\nHost: " + host(in) + "\r\n\r\n",
+			getReq(in.link, host(in), "X-Request-Id: client-id.1\r\n"),
+			getReq(in.link, host(in), "Connection: close\r\n"),
+		}
+	}
+	got := exchange(t, lane.base, reqs(lane)...)
+	want := exchange(t, plain.base, reqs(plain)...)
+	for i := range got {
+		g, w := answerShape(got[i], lane.base), answerShape(want[i], plain.base)
+		if i == 3 {
+			g += " id=" + got[i].Header.Get("X-Request-Id")
+			w += " id=" + want[i].Header.Get("X-Request-Id")
+		}
+		if g != w {
+			t.Errorf("request %d:\nlane     %s\nnet/http %s", i, g, w)
+		}
+	}
+	if got[0].StatusCode != http.StatusFound || got[0].Header.Get("X-Cache") != "hit" {
+		t.Fatalf("cached link: %d %v", got[0].StatusCode, got[0].Header)
+	}
+	if got[0].Header.Get("X-Request-Id") == got[1].Header.Get("X-Request-Id") {
+		t.Error("two answers share a request id")
+	}
+
+	if n := testutil.ToFloat64(lane.app.Metrics.FastLane); n != 5 {
+		t.Errorf("lane answered %v requests, want 5", n)
+	}
+	if n := testutil.ToFloat64(plain.app.Metrics.FastLane); n != 0 {
+		t.Errorf("lane disabled, yet it answered %v requests", n)
+	}
+	// Both count the same requests (the first, slow one included).
+	for _, in := range []laneInstance{lane, plain} {
+		if n := testutil.ToFloat64(in.app.Metrics.Requests.WithLabelValues("signed-url", "GET", "302")); n != 5 {
+			t.Errorf("GET 302 signed-url requests counted: %v, want 5", n)
+		}
+	}
+}
+
+func TestFastLaneLeavesRefusalsAndOtherRoutesToTheGateway(t *testing.T) {
+	in := startLaneInstance(t, true)
+	host := strings.TrimPrefix(in.base, "http://")
+	forged := in.link[:len(in.link)-1] + map[bool]string{true: "1", false: "0"}[strings.HasSuffix(in.link, "0")]
+	answers := exchange(t, in.base,
+		getReq(in.link, host),
+		getReq(forged, host),
+		getReq(in.link, host), // the connection is net/http's now
+	)
+	if answers[0].StatusCode != http.StatusFound || answers[2].StatusCode != http.StatusFound {
+		t.Fatalf("cached link: %d, then %d", answers[0].StatusCode, answers[2].StatusCode)
+	}
+	body, _ := io.ReadAll(answers[1].Body)
+	if answers[1].StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":"INVALID_SIGNATURE"`) {
+		t.Errorf("forged link: %d %s", answers[1].StatusCode, body)
+	}
+	if n := testutil.ToFloat64(in.app.Metrics.FastLane); n != 1 {
+		t.Errorf("lane answered %v requests, want only the first", n)
+	}
+	if n := testutil.ToFloat64(in.app.Metrics.Refusals.WithLabelValues("signed_url", "INVALID_SIGNATURE")); n != 1 {
+		t.Errorf("refusals counted: %v, want 1", n)
+	}
+
+	// A custom domain owns every path on its host, a base's path included.
+	adminCall(t, in.base, "PUT", "/v1/buckets/films", fmt.Sprintf(`{"origin":"file://%s","policy":"public"}`, t.TempDir()))
+	adminCall(t, in.base, "POST", "/v1/domains", `{"domain":"cdn.example","bucket":"films"}`)
+	resp := exchange(t, in.base, getReq(in.link, "cdn.example"))[0]
+	if resp.StatusCode == http.StatusFound {
+		t.Errorf("a custom domain's request was answered as a signed link")
+	}
+	if n := testutil.ToFloat64(in.app.Metrics.FastLane); n != 1 {
+		t.Errorf("lane answered %v requests, want 1", n)
+	}
+}

@@ -1,0 +1,158 @@
+package fastlane
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Connection states, for Close: an idle connection may be closed at once;
+// an active one is writing an answer and closes itself after it.
+const (
+	stateIdle int32 = iota
+	stateActive
+	stateClosed
+)
+
+// readerSize bounds a request the lane reads: a longer header block is
+// handed to net/http, whose own limit applies.
+const readerSize = 4096
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerSize) }}
+
+func getReader(r io.Reader) *bufio.Reader {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readers.Put(br)
+}
+
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// conn is a connection the lane serves.
+type conn struct {
+	l     *Listener
+	nc    net.Conn
+	state atomic.Int32
+}
+
+// deadlineSlack is how stale the idle deadline may get before it is pushed
+// forward: pushing it costs a timer update, and doing so once a second
+// instead of once a request keeps an idle connection open for at least the
+// idle timeout minus the slack.
+const deadlineSlack = time.Second
+
+func (c *conn) serve() {
+	br := getReader(c.nc)
+	var (
+		req    Request
+		resp   Response
+		pushed time.Time // when the idle deadline was last pushed forward
+	)
+	idle, header := c.l.opts.IdleTimeout, c.l.opts.ReadHeaderTimeout
+	slack := min(deadlineSlack, idle/16)
+	for {
+		if br.Buffered() == 0 {
+			// Idle between requests.
+			if idle > 0 {
+				if now := time.Now(); now.Sub(pushed) > slack {
+					c.nc.SetDeadline(now.Add(idle))
+					pushed = now
+				}
+			}
+			if _, err := br.Peek(1); err != nil {
+				c.end(br)
+				return
+			}
+		}
+		buf, _ := br.Peek(br.Buffered())
+		n, res := parse(buf, &req)
+		waited := false
+		for res == incomplete {
+			// The rest of the header block is on its way; it must arrive
+			// within the read-header timeout.
+			if br.Buffered() >= br.Size() {
+				res = other
+				break
+			}
+			if !waited && header > 0 {
+				c.nc.SetReadDeadline(time.Now().Add(header))
+				pushed, waited = time.Time{}, true
+			}
+			if _, err := br.Peek(br.Buffered() + 1); err != nil {
+				c.end(br)
+				return
+			}
+			buf, _ = br.Peek(br.Buffered())
+			n, res = parse(buf, &req)
+		}
+		if res != complete {
+			c.handOff(br)
+			return
+		}
+		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+			c.end(br) // the lane closed
+			return
+		}
+		if req.RemoteAddr == "" {
+			req.RemoteAddr = c.nc.RemoteAddr().String()
+		}
+		resp.reset()
+		if !c.l.h.Answer(&req, &resp) || !resp.valid() {
+			c.state.Store(stateIdle)
+			c.handOff(br)
+			return
+		}
+		br.Discard(n)
+		if err := c.write(&resp, req.Method == "HEAD", req.Close); err != nil || req.Close || c.l.closing.Load() {
+			c.end(br)
+			return
+		}
+		c.state.Store(stateIdle)
+		if c.l.closing.Load() {
+			// Close may have passed this connection while it was active.
+			c.end(br)
+			return
+		}
+	}
+}
+
+func (c *conn) write(resp *Response, head, closeConn bool) error {
+	bp := writeBufs.Get().(*[]byte)
+	*bp = resp.appendTo((*bp)[:0], head, closeConn, time.Now())
+	_, err := c.nc.Write(*bp)
+	writeBufs.Put(bp)
+	if err == nil && closeConn {
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	}
+	return err
+}
+
+// end closes the connection.
+func (c *conn) end(br *bufio.Reader) {
+	c.state.Store(stateClosed)
+	c.nc.Close()
+	putReader(br)
+	c.l.forget(c)
+}
+
+// handOff gives the connection, and what was read of it, to net/http.
+func (c *conn) handOff(br *bufio.Reader) {
+	c.nc.SetDeadline(time.Time{}) // net/http sets its own
+	c.l.forget(c)
+	hc := &handedConn{Conn: c.nc, br: br}
+	if br.Buffered() == 0 {
+		hc.br = nil
+		putReader(br)
+	}
+	c.l.give(hc)
+}
