@@ -22,7 +22,7 @@ const testAdminToken = "test-admin-token-0123456789"
 
 // startApp serves a whole instance on 127.0.0.1:0 over dataDir, with
 // extra settings.
-func startApp(t *testing.T, dataDir string, extra ...string) (*App, string) {
+func startApp(t testing.TB, dataDir string, extra ...string) (*App, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
