@@ -80,29 +80,16 @@ func (e *Engine) capture(ctx context.Context, req engine.Request, o output, time
 		return engine.Result{}, engine.Wrap(engine.CodeConversionFailed, err, "the chromium engine could not be started")
 	}
 	// A pooled tab is the concurrency slot; the capture has its own tab.
-	var t *tab
-	select {
-	case t = <-e.tabs:
-	case <-ctx.Done():
-		return engine.Result{}, engine.ContextError(ctx)
-	}
-	defer func() { e.tabs <- t }()
-	req.Report(10)
-	jobCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	data, err := e.capturePage(jobCtx, u.String(), o, wait, time.Duration(ms)*time.Millisecond)
+	var data []byte
+	err = e.withTab(ctx, "capturing the page", func(s *session, t *tab) error {
+		defer s.put(t)
+		req.Report(10)
+		var err error
+		data, err = e.captureOn(ctx, s, u.String(), o, wait, time.Duration(ms)*time.Millisecond, timeout)
+		return err
+	})
 	if err != nil {
-		var ne *navError
-		switch {
-		case ctx.Err() != nil:
-			return engine.Result{}, engine.ContextError(ctx)
-		case jobCtx.Err() != nil:
-			return engine.Result{}, engine.Wrap(engine.CodeTimeout, err, fmt.Sprintf("the capture took longer than %s", timeout))
-		case errors.As(err, &ne):
-			return engine.Result{}, engine.Wrap(engine.CodeInvalidInput, err, ne.message())
-		default:
-			return engine.Result{}, engine.Wrap(engine.CodeConversionFailed, err, "chromium could not capture the page")
-		}
+		return engine.Result{}, err
 	}
 	req.Report(90)
 	name, err := engine.OutputName(engine.File{Name: u.Hostname() + ".website"}, req.Options, o.format)
@@ -115,6 +102,30 @@ func (e *Engine) capture(ctx context.Context, req engine.Request, o output, time
 	}
 	req.Report(100)
 	return engine.Result{Files: []engine.File{f}}, nil
+}
+
+// captureOn runs one try of a capture on session s and classifies its
+// failure.
+func (e *Engine) captureOn(ctx context.Context, s *session, rawURL string, o output, wait string, pause, timeout time.Duration) ([]byte, error) {
+	jobCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	data, err := e.capturePage(jobCtx, s, rawURL, o, wait, pause)
+	if err == nil {
+		return data, nil
+	}
+	var ne *navError
+	switch {
+	case ctx.Err() != nil:
+		return nil, engine.ContextError(ctx)
+	case jobCtx.Err() != nil:
+		return nil, engine.Wrap(engine.CodeTimeout, err, fmt.Sprintf("the capture took longer than %s", timeout))
+	case errors.As(err, &ne):
+		return nil, engine.Wrap(engine.CodeInvalidInput, err, ne.message())
+	case s.lost(time.Second):
+		return nil, fmt.Errorf("%w: %w", errCrashed, err)
+	default:
+		return nil, engine.Wrap(engine.CodeConversionFailed, err, "chromium could not capture the page")
+	}
 }
 
 // navError is a main document that did not load.
@@ -134,14 +145,14 @@ func (e *navError) message() string {
 
 // capturePage loads rawURL in a new browser context and prints or
 // photographs it once the wait event fired and wait passed.
-func (e *Engine) capturePage(ctx context.Context, rawURL string, o output, event string, wait time.Duration) ([]byte, error) {
+func (e *Engine) capturePage(ctx context.Context, s *session, rawURL string, o output, event string, wait time.Duration) ([]byte, error) {
 	// chromedp's WithNewBrowserContext opens the tab without a window,
 	// which headless Chromium refuses; open both here.
-	c := chromedp.FromContext(e.browser)
+	c := chromedp.FromContext(s.browser)
 	if c == nil || c.Browser == nil {
 		return nil, errors.New("no browser")
 	}
-	bctx := cdp.WithExecutor(e.browser, c.Browser)
+	bctx := cdp.WithExecutor(s.browser, c.Browser)
 	bid, err := target.CreateBrowserContext().WithDisposeOnDetach(true).Do(bctx)
 	if err != nil {
 		return nil, err
@@ -151,8 +162,8 @@ func (e *Engine) capturePage(ctx context.Context, rawURL string, o output, event
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := chromedp.NewContext(e.browser, chromedp.WithTargetID(tid))
-	defer cancel()
+	cctx, cancel := chromedp.NewContext(s.browser, chromedp.WithTargetID(tid))
+	defer s.closeTab(cancel)
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
 

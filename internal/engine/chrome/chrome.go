@@ -1,7 +1,13 @@
 // Package chrome is the HTML-to-PDF/PNG/JPG and website-capture engine: one
 // headless Chromium and a pool of warm tabs driven over the DevTools
 // protocol. It owns the browser process, the tabs, and the network rules of
-// pages. A converted HTML document gets no network at all: it is served to
+// pages.
+//
+// The browser and its tabs form a session (session.go). When the browser
+// dies (its DevTools connection drops or its process is gone), the engine
+// kills what is left of it, starts a new session, and runs the job that
+// was rendering on the dead browser once more; a second crash fails the
+// job with CONVERSION_FAILED. Close kills the browser and stops restarts. A converted HTML document gets no network at all: it is served to
 // its tab from memory and every other request is refused. A captured website
 // (capture-website) may reach only what the fetch policy of import/url
 // allows: each request is checked in the tab's interception, and all page
@@ -63,16 +69,25 @@ type Engine struct {
 
 	startOnce sync.Once
 	startErr  error
-	profile   string
-	alloc     context.Context
-	cancel    context.CancelFunc // ends the browser
-	browser   context.Context
-	tabs      chan *tab
+	closeOnce sync.Once
+	profile   string // holds each session's dir (see session)
 	guard     *guard
 	proxy     *pageProxy
 
-	mu     sync.Mutex
-	closed bool
+	life context.Context    // ends at Close: kills browsers, stops restarts
+	stop context.CancelFunc // ends life
+	wg   sync.WaitGroup     // the session watchers
+
+	// Only the current session's watcher (see watch) uses failures.
+	failures int // failed starts and early deaths in a row
+
+	mu       sync.Mutex
+	closed   bool
+	cur      *session      // nil while the browser restarts
+	changed  chan struct{} // closed when cur changes or the engine closes
+	lastErr  error         // why the last restart failed, until one succeeds
+	seq      int           // sessions started
+	restarts int
 }
 
 var (
@@ -99,7 +114,9 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("%w: %v (Debian package %s)", ErrNotInstalled, err, Package)
 	}
 	g := &guard{policy: cfg.Policy, resolver: net.DefaultResolver, dialer: net.Dialer{Timeout: 10 * time.Second}}
-	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(versionRE, bin), guard: g}, nil
+	life, stop := context.WithCancel(context.Background())
+	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(versionRE, bin), guard: g,
+		life: life, stop: stop, changed: make(chan struct{})}, nil
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`)
@@ -120,18 +137,19 @@ func Conversions() []engine.Conversion {
 	return c
 }
 
-// Start launches the browser and opens the tabs.
+// Start launches the browser and opens the tabs. The browser is not tied
+// to ctx: it runs until Close.
 func (e *Engine) Start(ctx context.Context) error {
-	e.startOnce.Do(func() { e.startErr = e.start(ctx) })
+	e.startOnce.Do(func() { e.startErr = e.start() })
 	return e.startErr
 }
 
-func (e *Engine) start(ctx context.Context) error {
+func (e *Engine) start() error {
 	e.mu.Lock()
 	closed := e.closed
 	e.mu.Unlock()
 	if closed {
-		return errors.New("chromium engine closed")
+		return errClosed
 	}
 	dir, err := os.MkdirTemp(e.cfg.WorkDir, "gateway-chromium-")
 	if err != nil {
@@ -141,6 +159,25 @@ func (e *Engine) start(ctx context.Context) error {
 	if e.proxy, err = startProxy(e.guard); err != nil {
 		return err
 	}
+	s, err := e.startSession()
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		s.end()
+		return errClosed
+	}
+	e.install(s)
+	e.mu.Unlock()
+	e.cfg.Logger.Info("chromium engine started", "tabs", e.cfg.Tabs, "version", e.version, "pid", s.pid)
+	return nil
+}
+
+// allocOptions are the browser's flags, with dir as its HOME and the
+// parent of its profile.
+func (e *Engine) allocOptions(dir string) []chromedp.ExecAllocatorOption {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(e.bin),
 		chromedp.UserDataDir(filepath.Join(dir, "profile")),
@@ -170,47 +207,33 @@ func (e *Engine) start(ctx context.Context) error {
 		// Chromium refuses to run its sandbox as root.
 		opts = append(opts, chromedp.NoSandbox)
 	}
-	e.alloc, e.cancel = chromedp.NewExecAllocator(context.Background(), opts...)
-	e.browser, _ = chromedp.NewContext(e.alloc)
-	if err := chromedp.Run(e.browser); err != nil {
-		e.cancel()
-		return fmt.Errorf("start chromium: %w", err)
-	}
-	e.tabs = make(chan *tab, e.cfg.Tabs)
-	errs := make([]error, e.cfg.Tabs)
-	var wg sync.WaitGroup
-	for i := range e.cfg.Tabs {
-		wg.Go(func() {
-			t, err := e.newTab()
-			errs[i] = err
-			if err == nil {
-				e.tabs <- t
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		e.cancel()
-		return fmt.Errorf("open chromium tabs: %w", err)
-	}
-	e.cfg.Logger.Info("chromium engine started", "tabs", e.cfg.Tabs, "version", e.version)
-	return nil
+	return opts
 }
 
-// Close ends the browser and removes its profile.
+// Close kills the browser, waits for it and its children to exit, and
+// removes the profiles. No restart happens after Close.
 func (e *Engine) Close() error {
-	e.mu.Lock()
-	e.closed = true
-	e.mu.Unlock()
-	e.startOnce.Do(func() { e.startErr = errors.New("chromium engine closed") })
-	if e.cancel != nil {
-		e.cancel() // kills the browser process and waits for it
-	}
-	if e.proxy != nil {
-		e.proxy.close()
-	}
-	if e.profile != "" {
-		os.RemoveAll(e.profile)
-	}
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		e.broadcast()
+		e.mu.Unlock()
+		e.stop() // kills a browser still starting
+		e.startOnce.Do(func() { e.startErr = errClosed })
+		e.mu.Lock()
+		s := e.cur
+		e.cur = nil
+		e.mu.Unlock()
+		if s != nil {
+			s.end()
+		}
+		e.wg.Wait() // the watchers end their sessions
+		if e.proxy != nil {
+			e.proxy.close()
+		}
+		if e.profile != "" {
+			os.RemoveAll(e.profile)
+		}
+	})
 	return nil
 }

@@ -197,47 +197,22 @@ func (e *Engine) convertOne(ctx context.Context, req engine.Request, input engin
 	if err != nil {
 		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not read the input file")
 	}
-	var t *tab
-	select {
-	case t = <-e.tabs:
-	case <-ctx.Done():
-		return engine.File{}, engine.ContextError(ctx)
-	}
-	req.Report(10)
-	// chromedp needs the tab's context; the caller's ends it too.
-	jobCtx, cancel := context.WithTimeout(t.ctx, timeout)
-	stop := context.AfterFunc(ctx, cancel)
-	pdf, err := t.render(jobCtx, html, o)
-	stop()
-	cancel()
+	var out []byte
+	err = e.withTab(ctx, "rendering the page", func(s *session, t *tab) error {
+		req.Report(10)
+		var err error
+		out, err = e.render(ctx, s, t, html, o, timeout)
+		return err
+	})
 	if err != nil {
-		// A tab that timed out may still run the page's script; close it and
-		// open a fresh one.
-		t.cancel()
-		if nt, nerr := e.newTab(); nerr == nil {
-			e.tabs <- nt
-		} else {
-			e.cfg.Logger.Warn("could not reopen a chromium tab", "err", nerr)
-			go e.reopen()
-		}
-		switch {
-		case ctx.Err() != nil:
-			return engine.File{}, engine.ContextError(ctx)
-		case errors.Is(err, context.DeadlineExceeded):
-			return engine.File{}, engine.Wrap(engine.CodeTimeout, err, fmt.Sprintf("the conversion took longer than %s", timeout))
-		case strings.Contains(err.Error(), "Page range"), strings.Contains(err.Error(), "page range"):
-			return engine.File{}, engine.Wrap(engine.CodeInvalidInput, err, "the requested pages are out of range")
-		default:
-			return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "chromium could not print the page")
-		}
+		return engine.File{}, err
 	}
-	e.tabs <- t
 	req.Report(90)
 	name, err := engine.OutputName(input, req.Options, o.format)
 	if err != nil {
 		return engine.File{}, err
 	}
-	return writeOutput(req.WorkDir, name, pdf)
+	return writeOutput(req.WorkDir, name, out)
 }
 
 func writeOutput(dir, name string, pdf []byte) (engine.File, error) {
@@ -257,16 +232,35 @@ func writeOutput(dir, name string, pdf []byte) (engine.File, error) {
 	return file, nil
 }
 
-// reopen keeps trying to open a tab until it succeeds or the engine closes.
-func (e *Engine) reopen() {
-	for pause := 100 * time.Millisecond; ; pause = min(pause*2, 10*time.Second) {
-		if e.browser.Err() != nil {
-			return
-		}
-		if t, err := e.newTab(); err == nil {
-			e.tabs <- t
-			return
-		}
-		time.Sleep(pause)
+// render runs one try of a conversion on tab t of session s, and gives the
+// tab back or replaces it.
+func (e *Engine) render(ctx context.Context, s *session, t *tab, html []byte, o output, timeout time.Duration) ([]byte, error) {
+	// chromedp needs the tab's context; the caller's ends it too.
+	jobCtx, cancel := context.WithTimeout(t.ctx, timeout)
+	stop := context.AfterFunc(ctx, cancel)
+	out, err := t.render(jobCtx, html, o)
+	stop()
+	cancel()
+	if err == nil {
+		s.put(t)
+		return out, nil
+	}
+	pageRange := strings.Contains(err.Error(), "Page range") || strings.Contains(err.Error(), "page range")
+	timedOut := errors.Is(err, context.DeadlineExceeded)
+	crashed := ctx.Err() == nil && !timedOut && !pageRange && s.lost(time.Second)
+	// A tab that timed out may still run the page's script; close it and
+	// open a fresh one (none when the browser died).
+	s.replaceTab(t, e)
+	switch {
+	case ctx.Err() != nil:
+		return nil, engine.ContextError(ctx)
+	case timedOut:
+		return nil, engine.Wrap(engine.CodeTimeout, err, fmt.Sprintf("the conversion took longer than %s", timeout))
+	case pageRange:
+		return nil, engine.Wrap(engine.CodeInvalidInput, err, "the requested pages are out of range")
+	case crashed:
+		return nil, fmt.Errorf("%w: %w", errCrashed, err)
+	default:
+		return nil, engine.Wrap(engine.CodeConversionFailed, err, "chromium could not print the page")
 	}
 }

@@ -27,8 +27,8 @@ var jobSeq atomic.Int64
 
 // newTab opens a tab whose every request is paused: the current job's
 // document URL is answered from memory, everything else is refused.
-func (e *Engine) newTab() (*tab, error) {
-	ctx, cancel := chromedp.NewContext(e.browser)
+func (s *session) newTab() (*tab, error) {
+	ctx, cancel := chromedp.NewContext(s.browser)
 	t := &tab{ctx: ctx, cancel: cancel}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		paused, ok := ev.(*fetch.EventRequestPaused)
