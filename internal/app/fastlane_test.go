@@ -25,7 +25,7 @@ type laneInstance struct {
 	link string // path and query of the cached link
 }
 
-func startLaneInstance(t *testing.T, lane bool) laneInstance {
+func startLaneInstance(t testing.TB, lane bool) laneInstance {
 	t.Helper()
 	a, base := startApp(t, t.TempDir(), "GATEWAY_FAST_LANE", fmt.Sprint(lane))
 	adminCall(t, base, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"bench-secret-0123456789"}`)
@@ -52,7 +52,7 @@ func startLaneInstance(t *testing.T, lane bool) laneInstance {
 	return laneInstance{app: a, base: base, link: strings.TrimPrefix(link, base)}
 }
 
-func adminCall(t *testing.T, base, method, path, body string) {
+func adminCall(t testing.TB, base, method, path, body string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+testAdminToken)

@@ -101,17 +101,7 @@ func (f *fastHandler) Answer(req *fastlane.Request, resp *fastlane.Response) boo
 		f.m.FastLane.Inc()
 	}
 	if f.log.Enabled(context.Background(), slog.LevelInfo) {
-		f.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
-			slog.String("request_id", id),
-			slog.String("method", req.Method),
-			slog.String("host", req.Host),
-			slog.String("path", req.Path),
-			slog.String("route", route),
-			slog.Int("status", resp.Status),
-			slog.Int64("bytes", 0),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-			slog.String("remote", req.RemoteAddr),
-		)
+		accessLog(context.Background(), f.log, id, req.Method, req.Host, req.Path, route, resp.Status, 0, elapsed, req.RemoteAddr)
 	}
 	return true
 }

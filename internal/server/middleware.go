@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -92,17 +93,7 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 			elapsed := time.Since(start)
 			m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 			m.RequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("request_id", id),
-				slog.String("method", r.Method),
-				slog.String("host", r.Host),
-				slog.String("path", r.URL.Path), // never the query: it carries signatures and tokens
-				slog.String("route", route),
-				slog.Int("status", status),
-				slog.Int64("bytes", rec.bytes),
-				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-				slog.String("remote", r.RemoteAddr),
-			)
+			accessLog(r.Context(), log, id, r.Method, r.Host, r.URL.Path, route, status, rec.bytes, elapsed, r.RemoteAddr)
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -154,3 +145,19 @@ func (r *recorder) Flush() {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// accessLog writes the access log line of one response. path never holds
+// the query: it carries signatures and tokens.
+func accessLog(ctx context.Context, log *slog.Logger, id, method, host, path, route string, status int, bytes int64, elapsed time.Duration, remote string) {
+	log.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("request_id", id),
+		slog.String("method", method),
+		slog.String("host", host),
+		slog.String("path", path),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Int64("bytes", bytes),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+		slog.String("remote", remote),
+	)
+}
