@@ -16,6 +16,7 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -31,6 +32,7 @@ type options struct {
 	workers     int
 	keep        bool
 	only        string
+	hold        bool
 }
 
 func main() {
@@ -43,6 +45,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 1, "server parallelism: GOMAXPROCS and nginx worker_processes")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario numbers to run (default all)")
+	flag.BoolVar(&o.hold, "hold", false, "set up, print each scenario's targets, and wait for an interrupt instead of running wrk (for profiling)")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -82,6 +85,11 @@ func main() {
 	}
 	run := func(n string) bool { return len(want) == 0 || want[n] }
 
+	if o.hold {
+		hold(env)
+		return
+	}
+
 	var rows []row
 	for _, sc := range env.scenarios() {
 		if !run(sc.id) {
@@ -119,4 +127,16 @@ func buildGateway(dir string) (string, error) {
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gateway")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return bin, cmd.Run()
+}
+
+// hold prints the targets of every scenario and waits for an interrupt, so
+// that the servers can be loaded and profiled by hand.
+func hold(e *env) {
+	for _, sc := range e.scenarios() {
+		fmt.Printf("scenario %s: %s\n  gateway: %s\n  nginx:   %s\n", sc.id, sc.name, sc.gateway.url, sc.nginx.url)
+	}
+	fmt.Printf("gateway profiler: http://%s/debug/pprof/\nwaiting; interrupt to stop\n", pprofAddr)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
 }

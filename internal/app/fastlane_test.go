@@ -200,3 +200,32 @@ func TestFastLaneLeavesRefusalsAndOtherRoutesToTheGateway(t *testing.T) {
 		t.Errorf("lane answered %v requests, want 1", n)
 	}
 }
+
+// The lane remembers its answer to a link for a moment; a change to the
+// bases must still be seen by the very next request.
+func TestFastLaneForgetsAnswersWhenBasesChange(t *testing.T) {
+	in := startLaneInstance(t, true)
+	host := strings.TrimPrefix(in.base, "http://")
+	for i, resp := range exchange(t, in.base, getReq(in.link, host), getReq(in.link, host)) {
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("answer %d: %d", i, resp.StatusCode)
+		}
+	}
+	answered := testutil.ToFloat64(in.app.Metrics.FastLane)
+
+	adminCall(t, in.base, "DELETE", "/v1/signed-url-bases/bench", "")
+	if resp := exchange(t, in.base, getReq(in.link, host))[0]; resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("link of a deleted base: %d, want 404", resp.StatusCode)
+	}
+
+	// The same path, another secret: the old links are forged now.
+	adminCall(t, in.base, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"another-secret-0123456789"}`)
+	resp := exchange(t, in.base, getReq(in.link, host))[0]
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":"INVALID_SIGNATURE"`) {
+		t.Fatalf("link signed with the old secret: %d %s", resp.StatusCode, body)
+	}
+	if n := testutil.ToFloat64(in.app.Metrics.FastLane); n != answered {
+		t.Errorf("lane answered %v requests after the change", n-answered)
+	}
+}

@@ -62,7 +62,13 @@ func (c *conn) serve() {
 		if br.Buffered() == 0 {
 			// Idle between requests.
 			if idle > 0 {
-				if now := time.Now(); now.Sub(pushed) > slack {
+				// The last request's time is close enough, and saves
+				// reading the clock again.
+				now := req.Time
+				if now.IsZero() {
+					now = time.Now()
+				}
+				if now.Sub(pushed) > slack {
 					c.nc.SetDeadline(now.Add(idle))
 					pushed = now
 				}
@@ -104,14 +110,15 @@ func (c *conn) serve() {
 		if req.RemoteAddr == "" {
 			req.RemoteAddr = c.nc.RemoteAddr().String()
 		}
-		resp.reset()
+		req.Time = time.Now()
+		resp.Reset()
 		if !c.l.h.Answer(&req, &resp) || !resp.valid() {
 			c.state.Store(stateIdle)
 			c.handOff(br)
 			return
 		}
 		br.Discard(n)
-		if err := c.write(&resp, req.Method == "HEAD", req.Close); err != nil || req.Close || c.l.closing.Load() {
+		if err := c.write(&resp, &req); err != nil || req.Close || c.l.closing.Load() {
 			c.end(br)
 			return
 		}
@@ -124,9 +131,10 @@ func (c *conn) serve() {
 	}
 }
 
-func (c *conn) write(resp *Response, head, closeConn bool) error {
+func (c *conn) write(resp *Response, req *Request) error {
+	closeConn := req.Close
 	bp := writeBufs.Get().(*[]byte)
-	*bp = resp.appendTo((*bp)[:0], head, closeConn, time.Now())
+	*bp = resp.appendTo((*bp)[:0], req.Method == "HEAD", closeConn, req.Time)
 	_, err := c.nc.Write(*bp)
 	writeBufs.Put(bp)
 	if err == nil && closeConn {

@@ -1,6 +1,10 @@
 package fastlane
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+)
 
 // Request is a GET or HEAD request the lane parsed in full. It has no body:
 // requests that carry one, or could, are never the lane's.
@@ -16,6 +20,9 @@ type Request struct {
 	Close bool
 	// RemoteAddr is the client's address, as net/http's Request.RemoteAddr.
 	RemoteAddr string
+	// Time is when the lane had read the request: the clock a handler may
+	// read instead of its own, and the answer's Date.
+	Time time.Time
 }
 
 // parseResult says what parse made of the bytes it was given.
@@ -54,12 +61,12 @@ func parse(buf []byte, req *Request) (n int, res parseResult) {
 	if !ok {
 		return 0, other
 	}
-	var method []byte
+	var method string
 	switch {
 	case bytes.HasPrefix(line, []byte("GET ")):
-		method, line = line[:3], line[4:]
+		method, line = "GET", line[4:]
 	case bytes.HasPrefix(line, []byte("HEAD ")):
-		method, line = line[:4], line[5:]
+		method, line = "HEAD", line[5:]
 	default:
 		return 0, other
 	}
@@ -113,7 +120,7 @@ func parse(buf []byte, req *Request) (n int, res parseResult) {
 	if hosts != 1 || !validHost(host) {
 		return 0, other
 	}
-	req.Method = string(method)
+	req.Method = method
 	req.Target = string(target)
 	req.Path, req.RawQuery = req.Target, ""
 	if i := bytes.IndexByte(target, '?'); i >= 0 {
@@ -159,16 +166,43 @@ func plainTarget(t []byte) bool {
 	if i := bytes.IndexByte(t, '?'); i >= 0 {
 		path = t[:i]
 	}
-	for _, c := range t {
-		if c <= ' ' || c >= 0x7f || c == '#' {
-			return false
-		}
+	if !visibleNoHash(t) {
+		return false
 	}
 	if bytes.IndexByte(path, '%') >= 0 || bytes.Contains(path, []byte("//")) {
 		return false
 	}
 	for seg := range bytes.SplitSeq(path[1:], []byte("/")) {
 		if string(seg) == "." || string(seg) == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// visibleNoHash reports whether b is all visible ASCII (0x21 to 0x7e) with
+// no '#'. It looks at eight bytes at a time: a link's target is hundreds
+// of bytes long.
+func visibleNoHash(b []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		// A byte with its high bit set; a byte below 0x21 (adding 0x5f
+		// leaves its high bit clear); a 0x7f or a '#' (the byte XOR the
+		// value is zero: (y-1) &^ y has the high bit of each zero byte).
+		del, hash := x^0x7f7f7f7f7f7f7f7f, x^0x2323232323232323
+		bad := x | ^(x + 0x5f5f5f5f5f5f5f5f) |
+			(del-ones)&^del | (hash-ones)&^hash
+		if bad&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == '#' {
 			return false
 		}
 	}

@@ -123,3 +123,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse parses a signed link's request as wrk sends it.
+func BenchmarkParse(b *testing.B) {
+	raw := []byte("GET /bench?job=" + strings.Repeat("eyJ0YXNrcyI6eyJpbiI6eyJvcGVyYXRp", 12) +
+		"&cache_key=bench-key&s=" + strings.Repeat("f3a1e4d6", 8) + " HTTP/1.1\r\nHost: 127.0.0.1:43199\r\n\r\n")
+	var req Request
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, res := parse(raw, &req); res != complete {
+			b.Fatal(res)
+		}
+	}
+}
+
+func TestVisibleNoHash(t *testing.T) {
+	slow := func(b []byte) bool {
+		for _, c := range b {
+			if c <= ' ' || c >= 0x7f || c == '#' {
+				return false
+			}
+		}
+		return true
+	}
+	base := []byte("/bench?job=eyJ0YXNrcyI6&s=f3a1e4d6")
+	for i := range base {
+		for c := 0; c < 256; c++ {
+			b := bytes.Clone(base)
+			b[i] = byte(c)
+			if got, want := visibleNoHash(b), slow(b); got != want {
+				t.Fatalf("byte %#x at %d: got %v, want %v", c, i, got, want)
+			}
+		}
+	}
+}

@@ -17,17 +17,40 @@ type Response struct {
 // Set adds a header field. A name or value that does not belong in a
 // header makes the whole answer void: the request then goes to net/http.
 func (r *Response) Set(name, value string) {
-	if !token(name) || !fieldValue(value) {
-		r.bad = true
-		return
-	}
-	r.fields = append(r.fields, name...)
-	r.fields = append(r.fields, ": "...)
-	r.fields = append(r.fields, value...)
-	r.fields = append(r.fields, "\r\n"...)
+	r.fields, r.bad = appendField(r.fields, r.bad, name, value)
 }
 
-func (r *Response) reset() {
+// SetFields adds a block of fields built and checked before: an answer
+// given again and again need not check its fields every time.
+func (r *Response) SetFields(f Fields) {
+	r.fields = append(r.fields, f.b...)
+	r.bad = r.bad || f.bad
+}
+
+// Fields is a block of header fields for Response.SetFields. The zero
+// value is empty.
+type Fields struct {
+	b   []byte
+	bad bool
+}
+
+// Add appends a field, checked as Response.Set checks it.
+func (f *Fields) Add(name, value string) {
+	f.b, f.bad = appendField(f.b, f.bad, name, value)
+}
+
+func appendField(b []byte, bad bool, name, value string) ([]byte, bool) {
+	if bad || !token(name) || !fieldValue(value) {
+		return b, true
+	}
+	b = append(b, name...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, "\r\n"...), false
+}
+
+// Reset empties r for the next answer, keeping its buffer.
+func (r *Response) Reset() {
 	r.Status, r.fields, r.bad = 0, r.fields[:0], false
 }
 

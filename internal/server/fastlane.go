@@ -55,7 +55,10 @@ func FastLane(rt Routes, log *slog.Logger, m *metrics.Metrics) fastlane.Handler 
 }
 
 func (f *fastHandler) Answer(req *fastlane.Request, resp *fastlane.Response) bool {
-	start := time.Now()
+	start := req.Time
+	if start.IsZero() {
+		start = time.Now()
+	}
 	for _, hr := range f.rt.Hosts {
 		fr, ok := hr.(FastRouter)
 		if !ok {

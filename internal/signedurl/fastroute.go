@@ -2,6 +2,8 @@ package signedurl
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/resultcache"
@@ -15,6 +17,19 @@ import (
 // else, refusals included, is Slow: serve answers it, and counts and logs
 // what it refuses.
 func (h *Handler) FastRoute(req *fastlane.Request, resp *fastlane.Response) (string, fastlane.Verdict) {
+	now := req.Time
+	if now.IsZero() {
+		now = time.Now()
+	}
+	// The generation is read before the bases, so that an answer made
+	// while they change is filed under the old one and never used.
+	gen := h.Repo.generation()
+	if f, ok := h.answers.get(req.Target, gen, now); ok {
+		h.countHit()
+		resp.Status = http.StatusFound
+		resp.SetFields(f)
+		return RouteName, fastlane.Answered
+	}
 	ctx := context.Background()
 	b, ok, err := h.Repo.ByPath(ctx, req.Path)
 	switch {
@@ -38,16 +53,31 @@ func (h *Handler) FastRoute(req *fastlane.Request, resp *fastlane.Response) (str
 	if err != nil || !ok || e.Location == "" {
 		return RouteName, fastlane.Slow
 	}
-	if h.Metrics != nil {
-		h.Metrics.CacheLookups.WithLabelValues("signed_url", string(resultcache.Hit)).Inc()
-	}
+	h.countHit()
 	// As respond and serve write it, in net/http's (sorted) field order.
-	resp.Status = 302
-	resp.Set("Cache-Control", "no-store")
-	resp.Set("Location", e.Location)
-	resp.Set("X-Cache", string(resultcache.Hit))
+	var f fastlane.Fields
+	f.Add("Cache-Control", "no-store")
+	f.Add("Location", e.Location)
+	f.Add("X-Cache", string(resultcache.Hit))
 	if e.JobID != "" {
-		resp.Set("X-Job-Id", e.JobID)
+		f.Add("X-Job-Id", e.JobID)
 	}
+	h.answers.put(req.Target, gen, now, f)
+	resp.Status = http.StatusFound
+	resp.SetFields(f)
 	return RouteName, fastlane.Answered
+}
+
+// countHit counts a result-cache hit answered on the lane.
+func (h *Handler) countHit() {
+	if h.Metrics == nil {
+		return
+	}
+	c := h.hits.Load()
+	if c == nil {
+		hit := h.Metrics.CacheLookups.WithLabelValues("signed_url", string(resultcache.Hit))
+		c = &hit
+		h.hits.Store(c)
+	}
+	(*c).Inc()
 }

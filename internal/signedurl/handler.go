@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
@@ -35,7 +38,9 @@ type Handler struct {
 	Debug   bool
 	Metrics *metrics.Metrics
 
-	memo jobMemo
+	memo    jobMemo
+	answers answerMemo
+	hits    atomic.Pointer[prometheus.Counter] // CacheLookups{signed_url, hit}
 }
 
 // Route implements server.Router.

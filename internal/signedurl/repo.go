@@ -56,6 +56,13 @@ func (r *Repo) invalidate() {
 	r.mu.Unlock()
 }
 
+// generation changes whenever any base does, on any instance.
+func (r *Repo) generation() uint64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.gen
+}
+
 // ByPath returns the base whose path is path. It costs one map lookup
 // unless a change dropped the index.
 func (r *Repo) ByPath(ctx context.Context, path string) (Base, bool, error) {

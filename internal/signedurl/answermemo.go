@@ -1,0 +1,67 @@
+package signedurl
+
+import (
+	"sync"
+	"time"
+
+	"github.com/signedgate/gateway/internal/fastlane"
+)
+
+// answerMemo remembers, for a short while, the lane's answers to whole
+// request targets. A published link is the same bytes every time it is
+// clicked: once those bytes passed the signature check, found their
+// checked job and a cached result, the same bytes get the same 302 until
+// something changes. Within AnswerMemoTTL the memo answers them without
+// parsing the query, checking the signature again or reading the result
+// cache, which is most of the work left on the lane, and the whole of it
+// when the cache is in Redis.
+//
+// What can change under an entry:
+//   - the bases (a base deleted, its secret or path changed, on any
+//     instance): every entry belongs to the generation of the bases it was
+//     made under and is not used once they change;
+//   - the cached result (it expires, or another instance stores a new one
+//     for the same key): an entry lives AnswerMemoTTL, so a result is
+//     answered at most that long after it changed.
+//
+// Like jobMemo it is bounded by dropping everything when full.
+type answerMemo struct {
+	mu sync.RWMutex
+	m  map[string]memoAnswer
+}
+
+// AnswerMemoTTL is how long the lane answers a link from memory before it
+// reads the result cache again.
+const AnswerMemoTTL = time.Second
+
+const answerMemoEntries = 4096
+
+type memoAnswer struct {
+	gen    uint64 // the bases' generation
+	until  int64  // unix nanoseconds
+	fields fastlane.Fields
+}
+
+// get returns the answer to target made under the bases' generation gen,
+// if it is still fresh at now.
+func (am *answerMemo) get(target string, gen uint64, now time.Time) (fastlane.Fields, bool) {
+	am.mu.RLock()
+	a, ok := am.m[target]
+	am.mu.RUnlock()
+	if !ok || a.gen != gen || now.UnixNano() >= a.until {
+		return fastlane.Fields{}, false
+	}
+	return a.fields, true
+}
+
+func (am *answerMemo) put(target string, gen uint64, now time.Time, f fastlane.Fields) {
+	if len(target) > memoMaxBytes {
+		return
+	}
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	if am.m == nil || len(am.m) >= answerMemoEntries {
+		am.m = make(map[string]memoAnswer, 64)
+	}
+	am.m[target] = memoAnswer{gen: gen, until: now.Add(AnswerMemoTTL).UnixNano(), fields: f}
+}
