@@ -33,6 +33,7 @@ type options struct {
 	keep        bool
 	only        string
 	hold        bool
+	redisURL    string
 }
 
 func main() {
@@ -45,6 +46,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 1, "server parallelism: GOMAXPROCS and nginx worker_processes")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario numbers to run (default all)")
+	flag.StringVar(&o.redisURL, "redis", "", "Redis URL for the gateway's state and result cache, such as redis://127.0.0.1:6379/0 (default: the embedded store)")
 	flag.BoolVar(&o.hold, "hold", false, "set up, print each scenario's targets, and wait for an interrupt instead of running wrk (for profiling)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -109,16 +111,26 @@ func main() {
 	}
 }
 
+// idleConns is how many idle keep-alive connections scenario 4 holds.
+const idleConns = 5000
+
+// raiseFileLimit makes room for scenario 4's connections: both ends are in
+// this process and the gateway, which inherits the limit.
 func raiseFileLimit() {
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < 65536 {
-		lim.Cur = 65536
-		if lim.Max < lim.Cur {
-			lim.Max = lim.Cur
-		}
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			log.Printf("could not raise the open-file limit: %v", err)
-		}
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= 65536 {
+		return
+	}
+	want := lim
+	want.Cur, want.Max = 65536, max(lim.Max, 65536)
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) == nil {
+		return
+	}
+	// Not allowed above the hard limit: take all of it.
+	want.Cur, want.Max = lim.Max, lim.Max
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want)
+	if lim.Max < 2*idleConns+1024 {
+		log.Printf("the open-file limit is %d: scenario 4 needs about %d", lim.Max, 2*idleConns+1024)
 	}
 }
 

@@ -85,7 +85,7 @@ func (e *env) memory() (memoryResult, error) {
 	}
 	r.streamPeakMiB = peak
 
-	// 5,000 idle keep-alive connections, each after one request.
+	// idleConns idle keep-alive connections, each after one request.
 	r.baseMiB = rssMiB(pid)
 	addr := strings.TrimPrefix(e.gatewayURL, "http://")
 	var conns []net.Conn
@@ -94,7 +94,7 @@ func (e *env) memory() (memoryResult, error) {
 			c.Close()
 		}
 	}()
-	for i := 0; i < 5000; i++ {
+	for i := 0; i < idleConns; i++ {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			return r, fmt.Errorf("connection %d: %w", i, err)

@@ -141,8 +141,12 @@ func parseWrk(out string) (result, error) {
 }
 
 func printTable(w io.Writer, rows []row, o options) {
-	fmt.Fprintf(w, "\nservers pinned to CPU %s with parallelism %d; wrk on CPU %s, %d connections, %v per run, best of %d alternating rounds\n\n",
-		o.serverCPUs, o.workers, o.wrkCPUs, o.connections, o.duration, o.rounds)
+	state := "embedded store"
+	if o.redisURL != "" {
+		state = "Redis " + o.redisURL
+	}
+	fmt.Fprintf(w, "\nservers pinned to CPU %s with parallelism %d; wrk on CPU %s, %d connections, %v per run, best of %d alternating rounds; gateway state: %s\n\n",
+		o.serverCPUs, o.workers, o.wrkCPUs, o.connections, o.duration, o.rounds, state)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tgateway req/s\tnginx req/s\tratio\tgateway p50\tgateway p99\tnginx p50\tnginx p99\tbad answers (gw/nginx)\t")
 	for _, r := range rows {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/rsa"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
@@ -47,6 +51,7 @@ type env struct {
 	tokenScript  string // scenario 3 wrk script
 	mediaDir     string
 	privateKey   *rsa.PrivateKey
+	redisPrefix  string // the gateway's keys in -redis, removed at the end
 	kid          string
 }
 
@@ -108,6 +113,11 @@ func (e *env) startGateway() error {
 		"GATEWAY_PPROF_ADDR="+pprofAddr,
 		"GATEWAY_FETCH_ALLOW_CIDRS=127.0.0.0/8",
 	)
+	if e.o.redisURL != "" {
+		// A prefix of its own: the run neither reads nor clobbers other keys.
+		e.redisPrefix = "gateway-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+		cmd.Env = append(cmd.Env, "GATEWAY_REDIS_URL="+e.o.redisURL, "GATEWAY_REDIS_PREFIX="+e.redisPrefix)
+	}
 	logf, _ := os.Create(filepath.Join(e.dir, "gateway.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -303,4 +313,27 @@ func (e *env) tearDown() {
 			c.Wait()
 		}
 	}
+	if e.redisPrefix != "" {
+		if err := removeKeys(e.o.redisURL, e.redisPrefix); err != nil {
+			log.Printf("removing the run's Redis keys (%s*): %v", e.redisPrefix, err)
+		}
+	}
+}
+
+// removeKeys deletes every key under prefix.
+func removeKeys(redisURL, prefix string) error {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
 }

@@ -227,6 +227,9 @@ func (c *handedConn) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{c.Conn}, r)
 }
 
+// NetConn is the connection itself.
+func (c *handedConn) NetConn() net.Conn { return c.Conn }
+
 // CloseWrite lets net/http half-close, as it does on a plain TCP
 // connection.
 func (c *handedConn) CloseWrite() error {

@@ -1,21 +1,24 @@
 package origin
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/tcpcork"
 )
 
 // fileOrigin serves the objects of one local directory.
-type fileOrigin struct{ dir string }
+type fileOrigin struct {
+	dir  string
+	held atomic.Pointer[heldRoot]
+}
 
 func newFileOrigin(dir string) (http.Handler, error) {
 	if dir == "" || !filepath.IsAbs(dir) {
@@ -65,12 +68,15 @@ func (o *fileOrigin) serve(w http.ResponseWriter, r *http.Request) error {
 	// HEAD and the conditional headers against the ETag set above, and its
 	// io.Copy from an *os.File reaches the connection's sendfile through
 	// the ReaderFrom of every writer on the way.
+	defer tcpcork.Hold(r.Context())()
 	http.ServeContent(&statusWriter{ResponseWriter: w, r: r}, r, "", st.ModTime(), f)
 	return nil
 }
 
-// open resolves objectPath inside the directory and opens it, refusing
-// anything that is not a regular file inside the directory.
+// open opens objectPath inside the directory, refusing anything that is
+// not a regular file inside it. os.Root does the confinement: symlinks are
+// followed, but never out of the directory, and a link swapped in at any
+// moment cannot escape either.
 func (o *fileOrigin) open(objectPath string) (*os.File, os.FileInfo, error) {
 	// The caller cleaned the path; clean it again so that this function
 	// alone is enough to keep reads inside the directory.
@@ -78,50 +84,95 @@ func (o *fileOrigin) open(objectPath string) (*os.File, os.FileInfo, error) {
 	if clean == "/" || strings.ContainsRune(clean, 0) {
 		return nil, nil, objectNotFound(objectPath)
 	}
-	root, err := filepath.EvalSymlinks(o.dir)
+	root, err := o.root()
 	if err != nil {
 		return nil, nil, apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
 			"the storage of this bucket is unavailable")
 	}
-	full, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(clean)))
+	f, err := openNonBlocking(root, filepath.FromSlash(clean[1:]))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			return nil, nil, objectNotFound(objectPath)
+		// os.Root refuses every absolute symlink, even one that points
+		// inside the bucket: resolve the path by hand, and open what it
+		// resolves to if that is inside.
+		if rel, ok := o.resolveInside(clean); ok {
+			f, err = openNonBlocking(root, rel)
 		}
+	}
+	if err != nil {
+		// Missing, a directory on the way that is a file, or a symlink
+		// out of the bucket: the object does not exist here.
 		return nil, nil, apierr.Wrap(err, http.StatusNotFound, CodeObjectNotFound,
 			fmt.Sprintf("object %q does not exist in this bucket", objectPath))
 	}
-	// A symlink inside the bucket may point anywhere on the host; only
-	// targets inside the bucket's directory are served.
-	rel, err := filepath.Rel(root, full)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return nil, nil, apierr.Wrap(fmt.Errorf("%s resolves outside %s", objectPath, root),
-			http.StatusNotFound, CodeObjectNotFound, fmt.Sprintf("object %q does not exist in this bucket", objectPath))
-	}
-	// Stat before opening: opening a FIFO would block until a writer came.
-	st, err := os.Stat(full)
-	if err != nil || !st.Mode().IsRegular() {
-		return nil, nil, objectNotFound(objectPath)
-	}
-	// os.Root opens without following any symlink out of the directory, so
-	// a link swapped in after the check above cannot escape either.
-	dir, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, nil, apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
-			"the storage of this bucket is unavailable")
-	}
-	defer dir.Close()
-	f, err := dir.Open(rel)
-	if err != nil {
-		return nil, nil, apierr.Wrap(err, http.StatusNotFound, CodeObjectNotFound,
-			fmt.Sprintf("object %q does not exist in this bucket", objectPath))
-	}
-	st, err = f.Stat()
+	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, nil, objectNotFound(objectPath)
 	}
 	return f, st, nil
+}
+
+// openNonBlocking opens name for reading. O_NONBLOCK: opening a FIFO must
+// not wait for a writer; it changes nothing for a regular file.
+func openNonBlocking(root *os.Root, name string) (*os.File, error) {
+	return root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// resolveInside resolves every symlink of clean (a cleaned, rooted object
+// path) and returns the result relative to the directory, if it is inside.
+func (o *fileOrigin) resolveInside(clean string) (string, bool) {
+	dir, err := filepath.EvalSymlinks(o.dir)
+	if err != nil {
+		return "", false
+	}
+	full, err := filepath.EvalSymlinks(filepath.Join(dir, filepath.FromSlash(clean)))
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(dir, full)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", false
+	}
+	return rel, true
+}
+
+// root returns the bucket's directory, opened once and kept while the
+// directory at its path stays the same one: a directory swapped in under
+// the same path (a deploy that moves a symlink, say) is opened afresh.
+func (o *fileOrigin) root() (*os.Root, error) {
+	st, err := os.Stat(o.dir)
+	if err != nil {
+		return nil, err
+	}
+	id := fileID(st)
+	if h := o.held.Load(); h != nil && h.id == id {
+		return h.root, nil
+	}
+	root, err := os.OpenRoot(o.dir)
+	if err != nil {
+		return nil, err
+	}
+	// The directory may have changed between the stat and the open: take
+	// the identity of what was opened.
+	if rst, err := root.Stat("."); err == nil {
+		id = fileID(rst)
+	}
+	// A replaced root is left to the garbage collector (os.Root closes
+	// itself then): requests may still be opening files through it.
+	o.held.Store(&heldRoot{root: root, id: id})
+	return root, nil
+}
+
+type heldRoot struct {
+	root *os.Root
+	id   [2]uint64 // device and inode
+}
+
+func fileID(st os.FileInfo) [2]uint64 {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return [2]uint64{uint64(sys.Dev), sys.Ino}
+	}
+	return [2]uint64{}
 }
 
 // etag is strong: size, modification time and inode change whenever the

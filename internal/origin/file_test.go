@@ -215,3 +215,42 @@ func TestFileOriginBodyReachesReadFrom(t *testing.T) {
 		}
 	}
 }
+
+// The bucket's directory is kept open between requests; a directory
+// swapped in under its path (a deploy moving a symlink) is served at once,
+// and one removed stops being served.
+func TestFileOriginFollowsTheDirectoryAtItsPath(t *testing.T) {
+	base := t.TempDir()
+	for _, v := range []string{"v1", "v2"} {
+		writeFile(t, filepath.Join(base, v, "films", "a.mp4"), []byte("release "+v))
+	}
+	current := filepath.Join(base, "current")
+	if err := os.Symlink(filepath.Join(base, "v1"), current); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveBucket(t, NewPool(Options{}), "file://"+current)
+	get := func() (int, string) {
+		res, body := do(t, "GET", srv.URL+"/films/a.mp4", nil)
+		return res.StatusCode, string(body)
+	}
+	if code, body := get(); code != 200 || body != "release v1" {
+		t.Fatalf("before the swap: %d %q", code, body)
+	}
+	// Swap atomically, as deploy tools do.
+	next := filepath.Join(base, "next")
+	if err := os.Symlink(filepath.Join(base, "v2"), next); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(next, current); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(); code != 200 || body != "release v2" {
+		t.Fatalf("after the swap: %d %q", code, body)
+	}
+	if err := os.Remove(current); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(); code != http.StatusServiceUnavailable {
+		t.Fatalf("directory gone: %d %q", code, body)
+	}
+}

@@ -53,6 +53,10 @@ func (s *statusWriter) ReadFrom(src io.Reader) (int64, error) {
 	if s.swallow {
 		return io.Copy(io.Discard, src)
 	}
+	// Send the head first, on its own: net/http would otherwise copy the
+	// first 512 bytes of the body through its buffer (to sniff a type that
+	// is already set), and sendfile would then start mid-page.
+	http.NewResponseController(s.ResponseWriter).Flush()
 	return io.Copy(s.ResponseWriter, src)
 }
 

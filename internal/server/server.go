@@ -18,6 +18,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/tcpcork"
 )
 
 // Router claims requests that fixed mux patterns cannot describe: it returns
@@ -163,6 +164,8 @@ func New(opts Options, h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// File responses cork their connection (see tcpcork.Hold).
+		ConnContext: tcpcork.WithConn,
 	}
 }
 
