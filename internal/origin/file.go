@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/tcpcork"
 )
 
 // fileOrigin serves the objects of one local directory.
@@ -68,7 +67,6 @@ func (o *fileOrigin) serve(w http.ResponseWriter, r *http.Request) error {
 	// HEAD and the conditional headers against the ETag set above, and its
 	// io.Copy from an *os.File reaches the connection's sendfile through
 	// the ReaderFrom of every writer on the way.
-	defer tcpcork.Hold(r.Context())()
 	http.ServeContent(&statusWriter{ResponseWriter: w, r: r}, r, "", st.ModTime(), f)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/tcpcork"
 )
 
 // statusWriter turns http.ServeContent's plain-text refusals (416, 412) into
@@ -53,9 +54,13 @@ func (s *statusWriter) ReadFrom(src io.Reader) (int64, error) {
 	if s.swallow {
 		return io.Copy(io.Discard, src)
 	}
-	// Send the head first, on its own: net/http would otherwise copy the
-	// first 512 bytes of the body through its buffer (to sniff a type that
-	// is already set), and sendfile would then start mid-page.
+	// Flush the head first: net/http would otherwise copy the first 512
+	// bytes of the body through its buffer (to sniff a type that is already
+	// set), and sendfile would start mid-page. The head is held until the
+	// body joins it in one segment (see tcpcork).
+	ctx := s.r.Context()
+	tcpcork.More(ctx)
+	defer tcpcork.Flush(ctx)
 	http.NewResponseController(s.ResponseWriter).Flush()
 	return io.Copy(s.ResponseWriter, src)
 }

@@ -1,0 +1,14 @@
+//go:build !linux
+
+package tcpcork
+
+import (
+	"errors"
+	"net"
+)
+
+func writeMore(*net.TCPConn, []byte) (int, error) { return 0, errors.ErrUnsupported }
+
+func isUnsupported(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
+
+func push(*net.TCPConn) {}
