@@ -34,7 +34,7 @@ import (
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
 	"github.com/signedgate/gateway/internal/store/redisstore"
-	"github.com/signedgate/gateway/internal/tcpcork"
+	"github.com/signedgate/gateway/internal/tcpmore"
 )
 
 // App is one running gateway instance.
@@ -188,7 +188,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       a.Config.IdleTimeout,
 		MaxHeaderBytes:    a.Config.MaxHeaderBytes,
 	}, a.handler, a.Log)
-	ln = tcpcork.Listen(ln)
+	ln = tcpmore.Listen(ln)
 	if a.fast != nil {
 		ln = fastlane.Listen(ln, a.fast, fastlane.Options{
 			IdleTimeout:       a.Config.IdleTimeout,

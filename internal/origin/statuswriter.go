@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/tcpcork"
+	"github.com/signedgate/gateway/internal/tcpmore"
 )
 
 // statusWriter turns http.ServeContent's plain-text refusals (416, 412) into
@@ -57,10 +57,10 @@ func (s *statusWriter) ReadFrom(src io.Reader) (int64, error) {
 	// Flush the head first: net/http would otherwise copy the first 512
 	// bytes of the body through its buffer (to sniff a type that is already
 	// set), and sendfile would start mid-page. The head is held until the
-	// body joins it in one segment (see tcpcork).
+	// body joins it in one segment (see tcpmore).
 	ctx := s.r.Context()
-	tcpcork.More(ctx)
-	defer tcpcork.Flush(ctx)
+	tcpmore.More(ctx)
+	defer tcpmore.Flush(ctx)
 	http.NewResponseController(s.ResponseWriter).Flush()
 	return io.Copy(s.ResponseWriter, src)
 }

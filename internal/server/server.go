@@ -18,7 +18,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/metrics"
-	"github.com/signedgate/gateway/internal/tcpcork"
+	"github.com/signedgate/gateway/internal/tcpmore"
 )
 
 // Router claims requests that fixed mux patterns cannot describe: it returns
@@ -164,8 +164,8 @@ func New(opts Options, h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		// File responses cork their connection (see tcpcork.Hold).
-		ConnContext: tcpcork.WithConn,
+		// File responses hold their head for the body (see tcpmore).
+		ConnContext: tcpmore.WithConn,
 	}
 }
 

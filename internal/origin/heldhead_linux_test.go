@@ -14,7 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/tcpcork"
+	"github.com/signedgate/gateway/internal/tcpmore"
 )
 
 // A file response holds its head for the body (one segment for both) and
@@ -29,20 +29,20 @@ func TestFileResponsesLeaveNothingHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conns := make(chan *tcpcork.Conn, 16)
+	conns := make(chan *tcpmore.Conn, 16)
 	// What the empty file's answer left in the socket when its handler
 	// returned: a held head must not wait for net/http's next write.
 	heldAfterEmpty := make(chan int, 1)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		if r.URL.Path == "/empty.txt" {
-			heldAfterEmpty <- unsent(t, r.Context().Value(testConnKey{}).(*tcpcork.Conn))
+			heldAfterEmpty <- unsent(t, r.Context().Value(testConnKey{}).(*tcpmore.Conn))
 		}
 	}))
-	srv.Listener = tcpcork.Listen(srv.Listener)
+	srv.Listener = tcpmore.Listen(srv.Listener)
 	srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-		conns <- c.(*tcpcork.Conn)
-		return context.WithValue(tcpcork.WithConn(ctx, c), testConnKey{}, c)
+		conns <- c.(*tcpmore.Conn)
+		return context.WithValue(tcpmore.WithConn(ctx, c), testConnKey{}, c)
 	}
 	srv.Start()
 	defer srv.Close()
@@ -104,7 +104,7 @@ func TestFileResponsesLeaveNothingHeld(t *testing.T) {
 type testConnKey struct{}
 
 // unsent is how many bytes c's socket holds that it has not sent yet.
-func unsent(t *testing.T, c *tcpcork.Conn) int {
+func unsent(t *testing.T, c *tcpmore.Conn) int {
 	t.Helper()
 	raw, err := c.SyscallConn()
 	if err != nil {

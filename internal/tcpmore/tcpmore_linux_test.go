@@ -1,4 +1,4 @@
-package tcpcork
+package tcpmore
 
 import (
 	"context"

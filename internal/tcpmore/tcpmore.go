@@ -1,4 +1,4 @@
-// Package tcpcork sends a file response's head in the same TCP segment as
+// Package tcpmore sends a file response's head in the same TCP segment as
 // the start of its body.
 //
 // net/http writes a response's head and then hands a file body to
@@ -17,7 +17,7 @@
 // ends. Listen wraps the connections so that their next Write can carry
 // the flag; More, called by a handler just before it hands a file to the
 // connection, arms it; Flush pushes the head if nothing followed it.
-package tcpcork
+package tcpmore
 
 import (
 	"context"

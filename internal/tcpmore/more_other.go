@@ -1,6 +1,6 @@
 //go:build !linux
 
-package tcpcork
+package tcpmore
 
 import (
 	"errors"
