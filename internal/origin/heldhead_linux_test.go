@@ -8,10 +8,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/tcpmore"
@@ -106,18 +104,9 @@ type testConnKey struct{}
 // unsent is how many bytes c's socket holds that it has not sent yet.
 func unsent(t *testing.T, c *tcpmore.Conn) int {
 	t.Helper()
-	raw, err := c.SyscallConn()
+	n, err := c.Unsent()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const siocoutqnsd = 0x894b
-	var n int32
-	var errno syscall.Errno
-	raw.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, siocoutqnsd, uintptr(unsafe.Pointer(&n)))
-	})
-	if errno != 0 {
-		t.Fatal(errno)
-	}
-	return int(n)
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"syscall"
+	"unsafe"
 )
 
 // writeMore writes p with MSG_MORE, waiting for room as Write does.
@@ -48,4 +49,25 @@ func isUnsupported(err error) bool {
 // pending data.
 func push(c *net.TCPConn) {
 	c.SetNoDelay(true)
+}
+
+// Unsent is how many bytes the socket holds that it has not sent yet
+// (SIOCOUTQNSD): a held head, or data waiting for the peer's window.
+func (c *Conn) Unsent() (int, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	const siocoutqnsd = 0x894b
+	var n int32
+	var errno syscall.Errno
+	if err := raw.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, siocoutqnsd, uintptr(unsafe.Pointer(&n)))
+	}); err != nil {
+		return 0, err
+	}
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }

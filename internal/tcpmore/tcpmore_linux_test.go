@@ -7,10 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 // pair returns the server end (a Conn, through Listen) and the client end
@@ -123,18 +121,9 @@ func TestNoConnNothingToDo(t *testing.T) {
 // unsent is how many bytes c's socket holds that it has not sent yet.
 func unsent(t *testing.T, c *Conn) int {
 	t.Helper()
-	raw, err := c.SyscallConn()
+	n, err := c.Unsent()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const siocoutqnsd = 0x894b
-	var n int32
-	var errno syscall.Errno
-	raw.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, siocoutqnsd, uintptr(unsafe.Pointer(&n)))
-	})
-	if errno != 0 {
-		t.Fatal(errno)
-	}
-	return int(n)
+	return n
 }
