@@ -3,6 +3,7 @@ package fastlane
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -121,14 +122,24 @@ func parse(buf []byte, req *Request) (n int, res parseResult) {
 		return 0, other
 	}
 	req.Method = method
-	req.Target = string(target)
+	// A connection reuses its Request, and a client asking for the same
+	// link again sends the same bytes: keep the strings it already has
+	// (comparing allocates nothing), so that a repeated request allocates
+	// nothing either.
+	if string(target) != req.Target {
+		req.Target = string(target)
+	}
 	req.Path, req.RawQuery = req.Target, ""
-	if i := bytes.IndexByte(target, '?'); i >= 0 {
+	if i := strings.IndexByte(req.Target, '?'); i >= 0 {
 		req.Path, req.RawQuery = req.Target[:i], req.Target[i+1:]
 	}
-	req.Host = string(host)
-	req.RequestID = ""
-	if requestID != nil {
+	if string(host) != req.Host {
+		req.Host = string(host)
+	}
+	switch {
+	case requestID == nil:
+		req.RequestID = ""
+	case string(requestID) != req.RequestID:
 		req.RequestID = string(requestID)
 	}
 	req.Close = closeConn

@@ -158,3 +158,32 @@ func TestVisibleNoHash(t *testing.T) {
 		}
 	}
 }
+
+// A connection parses every request into one Request: each parse must
+// leave exactly its own request there, whatever came before.
+func TestParseReusesTheRequest(t *testing.T) {
+	var req Request
+	reqs := []struct {
+		raw                              string
+		target, path, query, host, reqID string
+	}{
+		{"GET /a?x=1 HTTP/1.1\r\nHost: one.example\r\nX-Request-Id: id-1\r\n\r\n", "/a?x=1", "/a", "x=1", "one.example", "id-1"},
+		{"GET /a?x=1 HTTP/1.1\r\nHost: one.example\r\n\r\n", "/a?x=1", "/a", "x=1", "one.example", ""},
+		{"HEAD /b HTTP/1.1\r\nHost: two.example\r\nX-Request-Id: id-2\r\n\r\n", "/b", "/b", "", "two.example", "id-2"},
+		{"GET /a?x=1 HTTP/1.1\r\nHost: one.example\r\nX-Request-Id: \r\n\r\n", "/a?x=1", "/a", "x=1", "one.example", ""},
+	}
+	for i, r := range reqs {
+		buf := []byte(r.raw)
+		if _, res := parse(buf, &req); res != complete {
+			t.Fatalf("request %d: %v", i, res)
+		}
+		copy(buf, strings.Repeat("#", len(buf))) // the lane reuses its buffer
+		got := []string{req.Target, req.Path, req.RawQuery, req.Host, req.RequestID}
+		want := []string{r.target, r.path, r.query, r.host, r.reqID}
+		for j := range got {
+			if got[j] != want[j] {
+				t.Errorf("request %d field %d: %q, want %q", i, j, got[j], want[j])
+			}
+		}
+	}
+}
