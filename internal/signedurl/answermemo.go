@@ -1,7 +1,6 @@
 package signedurl
 
 import (
-	"sync"
 	"time"
 
 	"github.com/signedgate/gateway/internal/fastlane"
@@ -24,17 +23,12 @@ import (
 //     for the same key): an entry lives AnswerMemoTTL, so a result is
 //     answered at most that long after it changed.
 //
-// Like jobMemo it is bounded by dropping everything when full.
-type answerMemo struct {
-	mu sync.RWMutex
-	m  map[string]memoAnswer
-}
+// Like jobMemo it is a memo: bounded by dropping everything when full.
+type answerMemo struct{ m memo[memoAnswer] }
 
 // AnswerMemoTTL is how long the lane answers a link from memory before it
 // reads the result cache again.
 const AnswerMemoTTL = time.Second
-
-const answerMemoEntries = 4096
 
 type memoAnswer struct {
 	gen    uint64 // the bases' generation
@@ -45,9 +39,7 @@ type memoAnswer struct {
 // get returns the answer to target made under the bases' generation gen,
 // if it is still fresh at now.
 func (am *answerMemo) get(target string, gen uint64, now time.Time) (fastlane.Fields, bool) {
-	am.mu.RLock()
-	a, ok := am.m[target]
-	am.mu.RUnlock()
+	a, ok := am.m.get(target)
 	if !ok || a.gen != gen || now.UnixNano() >= a.until {
 		return fastlane.Fields{}, false
 	}
@@ -55,13 +47,5 @@ func (am *answerMemo) get(target string, gen uint64, now time.Time) (fastlane.Fi
 }
 
 func (am *answerMemo) put(target string, gen uint64, now time.Time, f fastlane.Fields) {
-	if len(target) > memoMaxBytes {
-		return
-	}
-	am.mu.Lock()
-	defer am.mu.Unlock()
-	if am.m == nil || len(am.m) >= answerMemoEntries {
-		am.m = make(map[string]memoAnswer, 64)
-	}
-	am.m[target] = memoAnswer{gen: gen, until: now.Add(AnswerMemoTTL).UnixNano(), fields: f}
+	am.m.put(target, memoAnswer{gen: gen, until: now.Add(AnswerMemoTTL).UnixNano(), fields: f})
 }

@@ -30,13 +30,13 @@ func TestAnswerMemo(t *testing.T) {
 
 	// Bounded: long targets are not kept, and a full memo starts over.
 	am.put("/b?job="+strings.Repeat("x", memoMaxBytes), 7, now, f)
-	if len(am.m) != 1 {
-		t.Errorf("%d entries, want 1", len(am.m))
+	if am.m.len() != 1 {
+		t.Errorf("%d entries, want 1", am.m.len())
 	}
-	for i := range answerMemoEntries + 1 {
+	for i := range memoEntries + 1 {
 		am.put("/b?n="+time.Duration(i).String(), 7, now, f)
 	}
-	if len(am.m) > answerMemoEntries {
-		t.Errorf("%d entries, more than %d", len(am.m), answerMemoEntries)
+	if am.m.len() > memoEntries {
+		t.Errorf("%d entries, more than %d", am.m.len(), memoEntries)
 	}
 }

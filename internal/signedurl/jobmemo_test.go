@@ -11,7 +11,7 @@ func TestJobMemoIsBounded(t *testing.T) {
 	for i := 0; i < memoEntries+10; i++ {
 		jm.put(fmt.Sprint(i), &checkedJob{hash: fmt.Sprint(i)})
 	}
-	if n := len(jm.m); n > memoEntries {
+	if n := jm.m.len(); n > memoEntries {
 		t.Fatalf("memo holds %d entries, want at most %d", n, memoEntries)
 	}
 	if c := jm.get(fmt.Sprint(memoEntries + 9)); c == nil || c.hash != fmt.Sprint(memoEntries+9) {
