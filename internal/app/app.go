@@ -19,6 +19,7 @@ import (
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/domain"
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/fastlane"
@@ -27,7 +28,6 @@ import (
 	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/redisconn"
-	"github.com/signedgate/gateway/internal/resultcache"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/signedurl"
 	"github.com/signedgate/gateway/internal/signingkeys"
@@ -65,7 +65,7 @@ type App struct {
 	// SignedURLBases are the signed-URL bases; ResultCache keeps the
 	// results of signed URLs with a cache_key.
 	SignedURLBases *signedurl.Repo
-	ResultCache    *resultcache.Cache
+	ResultCache    *cache.Cache
 
 	handler http.Handler
 	fast    fastlane.Handler // nil: every request goes through net/http

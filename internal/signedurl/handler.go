@@ -10,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
 	"github.com/signedgate/gateway/internal/metrics"
-	"github.com/signedgate/gateway/internal/resultcache"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
@@ -30,7 +30,7 @@ type Handler struct {
 	Repo   *Repo
 	Runner Runner
 	// Cache keeps results of URLs with a cache_key.
-	Cache *resultcache.Cache
+	Cache *cache.Cache
 	// Wait is how long a request waits for its job before it is answered
 	// 202 with the job's status.
 	Wait time.Duration
@@ -69,12 +69,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 		return err
 	}
 	var (
-		e   resultcache.Entry
-		src resultcache.Source
+		e   cache.Entry
+		src cache.Source
 	)
 	if q.Cached() {
-		key := resultcache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash}
-		e, src, err = h.Cache.Do(r.Context(), key, h.Wait, func() (resultcache.Job, error) {
+		key := cache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash}
+		e, src, err = h.Cache.Do(r.Context(), key, h.Wait, func() (cache.Job, error) {
 			job, err := checked.fresh()
 			if err != nil {
 				return nil, err
@@ -95,7 +95,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, resultcache.ErrBackend) {
+		if errors.Is(err, cache.ErrBackend) {
 			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
 				"the result cache is unavailable; retry shortly").WithHeader("Retry-After", "1")
 		}
@@ -161,10 +161,10 @@ func (h *Handler) checkJob(rawJob string) (*checkedJob, error) {
 	return c, nil
 }
 
-func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (resultcache.Entry, error) {
+func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (cache.Entry, error) {
 	job, err := h.Runner.Submit(spec)
 	if err != nil {
-		return resultcache.Entry{}, err
+		return cache.Entry{}, err
 	}
 	t := time.NewTimer(h.Wait)
 	defer t.Stop()
@@ -172,14 +172,14 @@ func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (resultcac
 	case <-job.Done():
 	case <-t.C:
 	case <-ctx.Done():
-		return resultcache.Entry{}, ctx.Err()
+		return cache.Entry{}, ctx.Err()
 	}
 	return entryOf(job), nil
 }
 
 // respond answers with e: a redirect to the output, the failed job's
 // status, or the running job's status (202).
-func respond(w http.ResponseWriter, e resultcache.Entry) {
+func respond(w http.ResponseWriter, e cache.Entry) {
 	// The answer depends on the job's state and points at an expiring
 	// output: no cache may keep it.
 	w.Header().Set("Cache-Control", "no-store")

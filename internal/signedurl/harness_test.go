@@ -16,9 +16,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/signedgate/gateway/internal/admin"
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
 	"github.com/signedgate/gateway/internal/metrics"
-	"github.com/signedgate/gateway/internal/resultcache"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store/filestore"
 )
@@ -105,7 +105,7 @@ func newHarness(t testing.TB, debug bool) *harness {
 	mux := http.NewServeMux()
 	api := &API{Repo: repo, Now: time.Now}
 	api.Register(admin.NewRouter(mux, testToken, 1<<20))
-	h := &Handler{Repo: repo, Runner: &fakeRunner{}, Cache: resultcache.NewMemory(resultcache.Options{}),
+	h := &Handler{Repo: repo, Runner: &fakeRunner{}, Cache: cache.NewMemory(cache.Options{}),
 		Wait: 5 * time.Second, Debug: debug, Metrics: m}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(server.Handler(server.Routes{Mux: mux, Paths: []server.Router{h}}, log, m))

@@ -1,4 +1,4 @@
-// Package resultcache owns the results of signed-URL jobs that carry a
+// Package cache owns the results of signed-URL jobs that carry a
 // cache_key: a finished job's answer kept for a TTL (24 h by default) under
 // (base id, cache_key, job hash), and the single-flight that makes
 // concurrent first requests for one key run the job once, also across
@@ -10,7 +10,7 @@
 // cached: a failure is answered to the requests that waited for that job,
 // and the next request runs the job again, since most failures (an import
 // that timed out, a full queue) are worth retrying.
-package resultcache
+package cache
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package resultcache
+package cache
 
 import (
 	"context"
