@@ -27,7 +27,6 @@ import (
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
-	"github.com/signedgate/gateway/internal/redisconn"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/signedurl"
 	"github.com/signedgate/gateway/internal/signingkeys"
@@ -166,7 +165,7 @@ func (a *App) openStore(ctx context.Context) error {
 		a.closers = append(a.closers, s.Close)
 		return nil
 	}
-	rdb, err := redisconn.Open(ctx, cfg.RedisURL, cfg.RedisMode)
+	rdb, err := redisstore.Connect(ctx, cfg.RedisURL, cfg.RedisMode)
 	if err != nil {
 		return err
 	}

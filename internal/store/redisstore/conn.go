@@ -1,7 +1,8 @@
-// Package redisconn owns the connection to Redis: one client built from
-// GATEWAY_REDIS_URL for a single server, a Cluster or Sentinel, shared by the
-// record store, the result cache and the locks.
-package redisconn
+package redisstore
+
+// The connection to Redis: one client built from GATEWAY_REDIS_URL for a
+// single server, a Cluster or Sentinel, shared by the record store, the
+// result cache and the locks.
 
 import (
 	"context"
@@ -11,9 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Open connects to rawURL in mode (single, cluster or sentinel) and checks
+// Connect connects to rawURL in mode (single, cluster or sentinel) and checks
 // that the server answers.
-func Open(ctx context.Context, rawURL, mode string) (redis.UniversalClient, error) {
+func Connect(ctx context.Context, rawURL, mode string) (redis.UniversalClient, error) {
 	var client redis.UniversalClient
 	switch mode {
 	case "", "single":
