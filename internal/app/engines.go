@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 
-	"github.com/signedgate/gateway/internal/archive"
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/engine/archive"
 	"github.com/signedgate/gateway/internal/engine/chrome"
 	"github.com/signedgate/gateway/internal/engine/imagego"
 	"github.com/signedgate/gateway/internal/engine/media"

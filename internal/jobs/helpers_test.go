@@ -18,8 +18,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/archive"
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/engine/archive"
 	"github.com/signedgate/gateway/internal/engine/imagego"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
