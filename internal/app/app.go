@@ -53,8 +53,8 @@ type App struct {
 	Fetch *fetch.Client
 	// SigningKeys and Domains are the cached views of bucket delivery's
 	// signing keys and custom domains.
-	SigningKeys *signingkeys.Repo
-	Domains     *domain.Repo
+	SigningKeys *signingkeys.KeyRepo
+	Domains     *domain.DomainRepo
 	// Engines are the conversion engines jobs run.
 	Engines *engine.Registry
 	// Outputs keeps job outputs and serves them at signed URLs.

@@ -27,13 +27,13 @@ func (a *App) mountDelivery(m *Mount) error {
 	}
 	ownHost := domain.HostOf(pub.Host)
 
-	a.SigningKeys = signingkeys.NewRepo(a.Store)
+	a.SigningKeys = signingkeys.NewKeyRepo(a.Store)
 	a.onClose(func() error { a.SigningKeys.Close(); return nil })
-	(&signingkeys.API{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: Now}).Register(m.Admin)
+	(&signingkeys.KeyAPI{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: Now}).Register(m.Admin)
 
-	a.Domains = domain.NewRepo(a.Store)
+	a.Domains = domain.NewDomainRepo(a.Store)
 	a.onClose(func() error { a.Domains.Close(); return nil })
-	(&domain.API{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
+	(&domain.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
 
 	origins := origin.NewPool(origin.OptionsFrom(a.Config.Origin))
 	a.onClose(func() error { origins.Close(); return nil })
@@ -59,7 +59,7 @@ func (a *App) mountDelivery(m *Mount) error {
 	// store's notifications: the cached collection reloads (so lookups
 	// refuse the key) and its verified tokens leave the cache.
 	a.onClose(wrapCancel(a.Store.Subscribe(func(ch store.Change) {
-		if ch.Kind == signingkeys.Kind && ch.ID != "" {
+		if ch.Kind == signingkeys.KeyKind && ch.ID != "" {
 			cache.DropKey(ch.ID)
 			a.SigningKeys.Forget(ch.ID)
 		}
@@ -70,7 +70,7 @@ func (a *App) mountDelivery(m *Mount) error {
 	// included. Then /media/ on every other host, ahead of the mux (see
 	// delivery.Handler.MediaRouter).
 	m.Routes.Hosts = append(m.Routes.Hosts,
-		&domain.Router{Repo: a.Domains, OwnHost: ownHost, Serve: func(w http.ResponseWriter, r *http.Request, d domain.Domain) error {
+		&domain.DomainRouter{Repo: a.Domains, OwnHost: ownHost, Serve: func(w http.ResponseWriter, r *http.Request, d domain.Domain) error {
 			return h.ServeDomain(w, r, d.Bucket)
 		}},
 		h.MediaRouter(),

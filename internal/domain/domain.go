@@ -16,8 +16,8 @@ import (
 	"github.com/signedgate/gateway/internal/store"
 )
 
-// Kind is the record-store kind of custom domains.
-const Kind = "domains"
+// DomainKind is the record-store kind of custom domains.
+const DomainKind = "domains"
 
 // Domain is one custom domain's record.
 type Domain struct {
@@ -89,14 +89,16 @@ func HostOf(hostHeader string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 }
 
-// Repo is the cached view of custom domains.
-type Repo struct{ *store.Collection[Domain] }
+// DomainRepo is the cached view of custom domains.
+type DomainRepo struct{ *store.Collection[Domain] }
 
-// NewRepo returns the custom domains of s.
-func NewRepo(s store.Store) *Repo { return &Repo{store.NewCollection[Domain](s, Kind)} }
+// NewDomainRepo returns the custom domains of s.
+func NewDomainRepo(s store.Store) *DomainRepo {
+	return &DomainRepo{store.NewCollection[Domain](s, DomainKind)}
+}
 
 // ForHost returns the domain record of a normalised hostname.
-func (r *Repo) ForHost(ctx context.Context, host string) (Domain, bool, error) {
+func (r *DomainRepo) ForHost(ctx context.Context, host string) (Domain, bool, error) {
 	d, err := r.Get(ctx, IDOf(host))
 	if errors.Is(err, store.ErrNotFound) {
 		return Domain{}, false, nil

@@ -12,9 +12,9 @@ import (
 	"github.com/signedgate/gateway/internal/store"
 )
 
-// API serves the admin calls on custom domains.
-type API struct {
-	Repo    *Repo
+// DomainAPI serves the admin calls on custom domains.
+type DomainAPI struct {
+	Repo    *DomainRepo
 	Buckets *bucket.Repo
 	// OwnHost is the gateway's own public hostname, which cannot be a
 	// custom domain.
@@ -23,33 +23,33 @@ type API struct {
 }
 
 // Register adds the domain calls to rt.
-func (a *API) Register(rt *admin.Router) {
+func (a *DomainAPI) Register(rt *admin.Router) {
 	rt.Handle("POST /v1/domains", a.create(rt.MaxBody))
 	rt.Handle("GET /v1/domains", a.list)
 	rt.Handle("GET /v1/domains/{id}", a.get)
 	rt.Handle("DELETE /v1/domains/{id}", a.delete)
 }
 
-// View is a domain as the API shows it.
-type View struct {
+// DomainView is a domain as the API shows it.
+type DomainView struct {
 	ID      string `json:"id"`
 	Domain  string `json:"domain"`
 	Bucket  string `json:"bucket"`
 	Created string `json:"created"`
 }
 
-func view(d Domain) View {
-	return View{ID: d.ID, Domain: d.Domain, Bucket: d.Bucket, Created: d.Created.UTC().Format("2006-01-02 15:04:05")}
+func domainView(d Domain) DomainView {
+	return DomainView{ID: d.ID, Domain: d.Domain, Bucket: d.Bucket, Created: d.Created.UTC().Format("2006-01-02 15:04:05")}
 }
 
-type createRequest struct {
+type domainCreateRequest struct {
 	Domain string `json:"domain"`
 	Bucket string `json:"bucket"`
 }
 
-func (a *API) create(maxBody int64) apierr.HandlerFunc {
+func (a *DomainAPI) create(maxBody int64) apierr.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var req createRequest
+		var req domainCreateRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
@@ -78,25 +78,25 @@ func (a *API) create(maxBody int64) apierr.HandlerFunc {
 			}
 			return err
 		}
-		apierr.WriteJSON(w, http.StatusCreated, map[string]View{"domain": view(d)})
+		apierr.WriteJSON(w, http.StatusCreated, map[string]DomainView{"domain": domainView(d)})
 		return nil
 	}
 }
 
-func (a *API) list(w http.ResponseWriter, r *http.Request) error {
+func (a *DomainAPI) list(w http.ResponseWriter, r *http.Request) error {
 	all, err := a.Repo.List(r.Context())
 	if err != nil {
 		return err
 	}
-	out := make([]View, 0, len(all))
+	out := make([]DomainView, 0, len(all))
 	for _, d := range all {
-		out = append(out, view(d))
+		out = append(out, domainView(d))
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]View{"domains": out})
+	apierr.WriteJSON(w, http.StatusOK, map[string][]DomainView{"domains": out})
 	return nil
 }
 
-func (a *API) find(r *http.Request) (Domain, error) {
+func (a *DomainAPI) find(r *http.Request) (Domain, error) {
 	id := r.PathValue("id")
 	if len(id) > 64 || !strings.HasPrefix(id, "dom_") {
 		return Domain{}, apierr.NotFound("domain %q does not exist", id[:min(len(id), 64)])
@@ -108,16 +108,16 @@ func (a *API) find(r *http.Request) (Domain, error) {
 	return d, err
 }
 
-func (a *API) get(w http.ResponseWriter, r *http.Request) error {
+func (a *DomainAPI) get(w http.ResponseWriter, r *http.Request) error {
 	d, err := a.find(r)
 	if err != nil {
 		return err
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]View{"domain": view(d)})
+	apierr.WriteJSON(w, http.StatusOK, map[string]DomainView{"domain": domainView(d)})
 	return nil
 }
 
-func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
+func (a *DomainAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	d, err := a.find(r)
 	if err != nil {
 		return err

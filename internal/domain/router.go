@@ -10,24 +10,24 @@ import (
 	"github.com/signedgate/gateway/internal/server"
 )
 
-// RouteName labels custom-domain requests in metrics.
-const RouteName = "delivery-domain"
+// DomainRouteName labels custom-domain requests in metrics.
+const DomainRouteName = "delivery-domain"
 
-// Router claims every request whose Host is a registered custom domain,
+// DomainRouter claims every request whose Host is a registered custom domain,
 // except on the gateway's own public host, and hands it to Serve with the
 // domain's record.
-type Router struct {
-	Repo    *Repo
+type DomainRouter struct {
+	Repo    *DomainRepo
 	OwnHost string
 	// Serve answers a request for d; the whole path is a path in d.Bucket.
 	Serve func(w http.ResponseWriter, r *http.Request, d Domain) error
 }
 
-var _ server.Router = (*Router)(nil)
+var _ server.Router = (*DomainRouter)(nil)
 
 // Route looks the Host up in the cached collection: one hash and one map
 // read, no store round trip.
-func (rt *Router) Route(r *http.Request) (http.Handler, string) {
+func (rt *DomainRouter) Route(r *http.Request) (http.Handler, string) {
 	host := HostOf(r.Host)
 	if host == "" || host == rt.OwnHost {
 		return nil, ""
@@ -46,12 +46,12 @@ func (rt *Router) Route(r *http.Request) (http.Handler, string) {
 	}
 	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return rt.Serve(w, r, d)
-	}), RouteName
+	}), DomainRouteName
 }
 
 // FastRoute leaves custom-domain requests to net/http; it passes the rest
 // on, as Route does.
-func (rt *Router) FastRoute(req *fastlane.Request, _ *fastlane.Response) (string, fastlane.Verdict) {
+func (rt *DomainRouter) FastRoute(req *fastlane.Request, _ *fastlane.Response) (string, fastlane.Verdict) {
 	host := HostOf(req.Host)
 	if host == "" || host == rt.OwnHost {
 		return "", fastlane.Pass
@@ -59,9 +59,9 @@ func (rt *Router) FastRoute(req *fastlane.Request, _ *fastlane.Response) (string
 	_, ok, err := rt.Repo.ForHost(context.Background(), host)
 	switch {
 	case err != nil:
-		return RouteName, fastlane.Slow
+		return DomainRouteName, fastlane.Slow
 	case !ok:
 		return "", fastlane.Pass
 	}
-	return RouteName, fastlane.Slow
+	return DomainRouteName, fastlane.Slow
 }

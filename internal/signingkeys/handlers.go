@@ -15,9 +15,9 @@ import (
 	"github.com/signedgate/gateway/internal/store"
 )
 
-// API serves the admin calls on signing keys.
-type API struct {
-	Repo    *Repo
+// KeyAPI serves the admin calls on signing keys.
+type KeyAPI struct {
+	Repo    *KeyRepo
 	Buckets *bucket.Repo
 	// Bits is the RSA key size; 0 means signingkey.DefaultBits.
 	Bits int
@@ -25,7 +25,7 @@ type API struct {
 }
 
 // Register adds the signing-key calls to rt.
-func (a *API) Register(rt *admin.Router) {
+func (a *KeyAPI) Register(rt *admin.Router) {
 	rt.Handle("POST /v1/signing-keys", a.create(rt.MaxBody))
 	rt.Handle("GET /v1/signing-keys", a.list)
 	rt.Handle("GET /v1/signing-keys/{id}", a.get)
@@ -33,17 +33,17 @@ func (a *API) Register(rt *admin.Router) {
 	rt.Handle("DELETE /v1/signing-keys/{id}", a.delete)
 }
 
-// View is a key as the API shows it: never the private key, and not the
+// KeyView is a key as the API shows it: never the private key, and not the
 // public one either, which the seed system does not show.
-type View struct {
+type KeyView struct {
 	ID      string  `json:"id"`
 	Bucket  string  `json:"bucket"`
 	Name    *string `json:"name"`
 	Created string  `json:"created"`
 }
 
-// created is the one answer that carries the private key.
-type created struct {
+// keyCreated is the one answer that carries the private key.
+type keyCreated struct {
 	ID         string  `json:"id"`
 	Bucket     string  `json:"bucket"`
 	PrivateKey string  `json:"private_key"`
@@ -51,18 +51,18 @@ type created struct {
 	Name       *string `json:"name"`
 }
 
-func view(rec Record) View {
-	return View{ID: rec.ID, Bucket: rec.Bucket, Name: rec.Name, Created: rec.Created.UTC().Format(CreatedLayout)}
+func keyView(rec KeyRecord) KeyView {
+	return KeyView{ID: rec.ID, Bucket: rec.Bucket, Name: rec.Name, Created: rec.Created.UTC().Format(CreatedLayout)}
 }
 
-type createRequest struct {
+type keyCreateRequest struct {
 	Bucket string  `json:"bucket"`
 	Name   *string `json:"name"`
 }
 
-func (a *API) create(maxBody int64) apierr.HandlerFunc {
+func (a *KeyAPI) create(maxBody int64) apierr.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var req createRequest
+		var req keyCreateRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func (a *API) create(maxBody int64) apierr.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		rec := Record{
+		rec := KeyRecord{
 			ID:            signingkey.NewID(),
 			Bucket:        b.Name,
 			Name:          req.Name,
@@ -100,7 +100,7 @@ func (a *API) create(maxBody int64) apierr.HandlerFunc {
 		// no-store: this answer is the only copy of the private key, and no
 		// cache between here and the caller may keep one.
 		w.Header().Set("Cache-Control", "no-store")
-		apierr.WriteJSON(w, http.StatusCreated, map[string]created{"signing_key": {
+		apierr.WriteJSON(w, http.StatusCreated, map[string]keyCreated{"signing_key": {
 			ID: rec.ID, Bucket: rec.Bucket, PrivateKey: string(privPEM),
 			Created: rec.Created.Format(CreatedLayout), Name: rec.Name,
 		}})
@@ -108,55 +108,55 @@ func (a *API) create(maxBody int64) apierr.HandlerFunc {
 	}
 }
 
-func (a *API) list(w http.ResponseWriter, r *http.Request) error {
+func (a *KeyAPI) list(w http.ResponseWriter, r *http.Request) error {
 	all, err := a.Repo.List(r.Context())
 	if err != nil {
 		return err
 	}
-	out := make([]View, 0, len(all))
+	out := make([]KeyView, 0, len(all))
 	for _, rec := range all {
-		out = append(out, view(rec))
+		out = append(out, keyView(rec))
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]View{"signing_keys": out})
+	apierr.WriteJSON(w, http.StatusOK, map[string][]KeyView{"signing_keys": out})
 	return nil
 }
 
 // ids are what NewID makes; checking the shape first keeps junk out of
 // messages and lookups.
-var idPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var keyIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-func (a *API) find(r *http.Request) (Record, error) {
+func (a *KeyAPI) find(r *http.Request) (KeyRecord, error) {
 	id := r.PathValue("id")
-	if !idPattern.MatchString(id) {
-		return Record{}, apierr.NotFound("signing key %q does not exist", truncate(id))
+	if !keyIDPattern.MatchString(id) {
+		return KeyRecord{}, apierr.NotFound("signing key %q does not exist", truncate(id))
 	}
 	rec, err := a.Repo.Get(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return Record{}, apierr.NotFound("signing key %q does not exist", id)
+		return KeyRecord{}, apierr.NotFound("signing key %q does not exist", id)
 	}
 	return rec, err
 }
 
-func (a *API) get(w http.ResponseWriter, r *http.Request) error {
+func (a *KeyAPI) get(w http.ResponseWriter, r *http.Request) error {
 	rec, err := a.find(r)
 	if err != nil {
 		return err
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]View{"signing_key": view(rec)})
+	apierr.WriteJSON(w, http.StatusOK, map[string]KeyView{"signing_key": keyView(rec)})
 	return nil
 }
 
-type renameRequest struct {
+type keyRenameRequest struct {
 	Name *string `json:"name"`
 }
 
-func (a *API) rename(maxBody int64) apierr.HandlerFunc {
+func (a *KeyAPI) rename(maxBody int64) apierr.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		rec, err := a.find(r)
 		if err != nil {
 			return err
 		}
-		var req renameRequest
+		var req keyRenameRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
@@ -167,12 +167,12 @@ func (a *API) rename(maxBody int64) apierr.HandlerFunc {
 		if err := a.Repo.Put(r.Context(), rec.ID, rec); err != nil {
 			return err
 		}
-		apierr.WriteJSON(w, http.StatusOK, map[string]View{"signing_key": view(rec)})
+		apierr.WriteJSON(w, http.StatusOK, map[string]KeyView{"signing_key": keyView(rec)})
 		return nil
 	}
 }
 
-func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
+func (a *KeyAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	rec, err := a.find(r)
 	if err != nil {
 		return err

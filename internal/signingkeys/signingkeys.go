@@ -18,15 +18,15 @@ import (
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
-// Kind is the record-store kind of signing keys.
-const Kind = "signing-keys"
+// KeyKind is the record-store kind of signing keys.
+const KeyKind = "signing-keys"
 
 // CreatedLayout is how the admin API writes creation times, as the seed
 // system does ("2023-06-12 15:00:40", UTC).
 const CreatedLayout = "2006-01-02 15:04:05"
 
-// Record is a signing key as stored: the public half only.
-type Record struct {
+// KeyRecord is a signing key as stored: the public half only.
+type KeyRecord struct {
 	ID        string    `json:"id"`
 	Bucket    string    `json:"bucket"`
 	Name      *string   `json:"name"`
@@ -38,9 +38,9 @@ type Record struct {
 	BucketCreated time.Time `json:"bucket_created"`
 }
 
-// Repo is the cached view of signing keys, with parsed public keys.
-type Repo struct {
-	*store.Collection[Record]
+// KeyRepo is the cached view of signing keys, with parsed public keys.
+type KeyRepo struct {
+	*store.Collection[KeyRecord]
 
 	mu     sync.RWMutex
 	parsed map[string]parsedKey // by id
@@ -53,9 +53,9 @@ type parsedKey struct {
 	pub *rsa.PublicKey
 }
 
-// NewRepo returns the signing keys of s.
-func NewRepo(s store.Store) *Repo {
-	return &Repo{Collection: store.NewCollection[Record](s, Kind), parsed: map[string]parsedKey{}}
+// NewKeyRepo returns the signing keys of s.
+func NewKeyRepo(s store.Store) *KeyRepo {
+	return &KeyRepo{Collection: store.NewCollection[KeyRecord](s, KeyKind), parsed: map[string]parsedKey{}}
 }
 
 // Lookup returns the live key kid as the token verifier wants it. The
@@ -63,7 +63,7 @@ func NewRepo(s store.Store) *Repo {
 // within a second of any change, so a deleted key stops here. b is the
 // bucket the request is for: a key made for an earlier bucket of the same
 // name is reported as unknown. An error means the store did not answer.
-func (r *Repo) Lookup(ctx context.Context, kid string, b bucket.Bucket) (token.Key, bool, error) {
+func (r *KeyRepo) Lookup(ctx context.Context, kid string, b bucket.Bucket) (token.Key, bool, error) {
 	rec, err := r.Get(ctx, kid)
 	if errors.Is(err, store.ErrNotFound) {
 		return token.Key{}, false, nil
@@ -82,7 +82,7 @@ func (r *Repo) Lookup(ctx context.Context, kid string, b bucket.Bucket) (token.K
 }
 
 // public parses rec's key once; parsing PKIX costs more than the lookup.
-func (r *Repo) public(rec Record) *rsa.PublicKey {
+func (r *KeyRepo) public(rec KeyRecord) *rsa.PublicKey {
 	r.mu.RLock()
 	p, ok := r.parsed[rec.ID]
 	r.mu.RUnlock()
@@ -100,7 +100,7 @@ func (r *Repo) public(rec Record) *rsa.PublicKey {
 }
 
 // Forget drops the parsed key of id, after the record was deleted.
-func (r *Repo) Forget(id string) {
+func (r *KeyRepo) Forget(id string) {
 	r.mu.Lock()
 	delete(r.parsed, id)
 	r.mu.Unlock()
@@ -109,7 +109,7 @@ func (r *Repo) Forget(id string) {
 // DeleteOrphans deletes the keys whose bucket no longer exists or was made
 // again since; it returns their ids. Lookup already refuses such keys;
 // deleting them also takes them out of the admin listing.
-func (r *Repo) DeleteOrphans(ctx context.Context, buckets *bucket.Repo) ([]string, error) {
+func (r *KeyRepo) DeleteOrphans(ctx context.Context, buckets *bucket.Repo) ([]string, error) {
 	keys, err := r.List(ctx)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ func TestLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	repo := NewRepo(s)
+	repo := NewKeyRepo(s)
 	defer repo.Close()
 	buckets := bucket.NewRepo(s)
 	defer buckets.Close()
@@ -29,7 +29,7 @@ func TestLookup(t *testing.T) {
 	}
 	_, pub1, _ := signingkey.Generate(0)
 	_, pub2, _ := signingkey.Generate(0)
-	rec := Record{ID: "k1", Bucket: "media", PublicKey: string(pub1), Created: created, BucketCreated: created}
+	rec := KeyRecord{ID: "k1", Bucket: "media", PublicKey: string(pub1), Created: created, BucketCreated: created}
 	if err := repo.Put(ctx, "k1", rec); err != nil {
 		t.Fatal(err)
 	}
