@@ -9,16 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
 func TestSignJWT(t *testing.T) {
-	privPEM, pubPEM, err := signingkey.Generate(0)
+	privPEM, pubPEM, err := token.GenerateKey(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := signingkey.ParsePublic(pubPEM)
+	pub, _ := token.ParsePublic(pubPEM)
 	keyFile := filepath.Join(t.TempDir(), "private.pem")
 	if err := os.WriteFile(keyFile, privPEM, 0o600); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/app"
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -154,7 +153,7 @@ func makeBucket(t *testing.T, in *instance, name, origin string) keyAnswer {
 
 func signWith(t *testing.T, k keyAnswer, c token.Claims) string {
 	t.Helper()
-	priv, err := signingkey.ParsePrivate([]byte(k.SigningKey.PrivateKey))
+	priv, err := token.ParsePrivate([]byte(k.SigningKey.PrivateKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/app"
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -24,7 +23,7 @@ func TestSigningKeysAPI(t *testing.T) {
 	if !strings.HasPrefix(k.SigningKey.PrivateKey, "-----BEGIN PRIVATE KEY-----") {
 		t.Errorf("private key is not PKCS#8 PEM: %.40q", k.SigningKey.PrivateKey)
 	}
-	if priv, err := signingkey.ParsePrivate([]byte(k.SigningKey.PrivateKey)); err != nil || priv.N.BitLen() != 2048 {
+	if priv, err := token.ParsePrivate([]byte(k.SigningKey.PrivateKey)); err != nil || priv.N.BitLen() != 2048 {
 		t.Errorf("private key: %v", err)
 	}
 	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`).MatchString(k.SigningKey.Created) {

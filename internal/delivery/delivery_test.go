@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -19,7 +18,7 @@ func TestRefusals(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(refusals)
 	f := newFixture(t, func(h *Handler) { h.Refusals = refusals })
-	pubPEM, err := signingkey.PublicPEM(&privA.PublicKey)
+	pubPEM, err := token.PublicPEM(&privA.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}

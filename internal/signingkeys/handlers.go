@@ -11,15 +11,15 @@ import (
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/store"
+	"github.com/signedgate/gateway/internal/verify/token"
 )
 
 // KeyAPI serves the admin calls on signing keys.
 type KeyAPI struct {
 	Repo    *KeyRepo
 	Buckets *bucket.Repo
-	// Bits is the RSA key size; 0 means signingkey.DefaultBits.
+	// Bits is the RSA key size; 0 means token.DefaultBits.
 	Bits int
 	Now  func() time.Time
 }
@@ -82,12 +82,12 @@ func (a *KeyAPI) create(maxBody int64) apierr.HandlerFunc {
 		if !ok {
 			return apierr.NotFound("bucket %q does not exist", req.Bucket)
 		}
-		privPEM, pubPEM, err := signingkey.Generate(a.Bits)
+		privPEM, pubPEM, err := token.GenerateKey(a.Bits)
 		if err != nil {
 			return err
 		}
 		rec := KeyRecord{
-			ID:            signingkey.NewID(),
+			ID:            token.NewKeyID(),
 			Bucket:        b.Name,
 			Name:          req.Name,
 			PublicKey:     string(pubPEM),

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
@@ -89,7 +88,7 @@ func (r *KeyRepo) public(rec KeyRecord) *rsa.PublicKey {
 	if ok && p.pem == rec.PublicKey {
 		return p.pub
 	}
-	pub, err := signingkey.ParsePublic([]byte(rec.PublicKey))
+	pub, err := token.ParsePublic([]byte(rec.PublicKey))
 	if err != nil {
 		return nil
 	}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/store/filestore"
+	"github.com/signedgate/gateway/internal/verify/token"
 )
 
 func TestLookup(t *testing.T) {
@@ -27,8 +27,8 @@ func TestLookup(t *testing.T) {
 	if err := buckets.Put(ctx, "media", media); err != nil {
 		t.Fatal(err)
 	}
-	_, pub1, _ := signingkey.Generate(0)
-	_, pub2, _ := signingkey.Generate(0)
+	_, pub1, _ := token.GenerateKey(0)
+	_, pub2, _ := token.GenerateKey(0)
 	rec := KeyRecord{ID: "k1", Bucket: "media", PublicKey: string(pub1), Created: created, BucketCreated: created}
 	if err := repo.Put(ctx, "k1", rec); err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestLookup(t *testing.T) {
 	if err != nil || !ok || k.Bucket != "media" || k.Public == nil {
 		t.Fatalf("got %+v %v %v", k, ok, err)
 	}
-	want1, _ := signingkey.ParsePublic(pub1)
+	want1, _ := token.ParsePublic(pub1)
 	if !k.Public.Equal(want1) {
 		t.Error("wrong public key")
 	}
@@ -47,7 +47,7 @@ func TestLookup(t *testing.T) {
 	if err := repo.Put(ctx, "k1", rec); err != nil {
 		t.Fatal(err)
 	}
-	want2, _ := signingkey.ParsePublic(pub2)
+	want2, _ := token.ParsePublic(pub2)
 	if k, _, _ := repo.Lookup(ctx, "k1", media); !k.Public.Equal(want2) {
 		t.Error("replaced key still answers with the old material")
 	}

@@ -1,4 +1,6 @@
-// Package signingkey owns the key material of bucket-delivery signing keys:
+package token
+
+// This file owns the key material of bucket-delivery signing keys:
 // making an RSA key pair, reading keys back from PEM, and making key ids.
 // It stores nothing; where keys live is the business of the key store.
 //
@@ -7,7 +9,6 @@
 // importPKCS8 accepts nothing else, and jsonwebtoken hands the PEM to Node's
 // crypto, which reads it too. Public keys are PKIX ("BEGIN PUBLIC KEY").
 // Both PKCS#1 and PKCS#8/PKIX are read, since older tools write PKCS#1.
-package signingkey
 
 import (
 	"bytes"
@@ -39,9 +40,9 @@ const (
 // ErrKeySize is returned for keys outside MinBits..MaxBits.
 var ErrKeySize = fmt.Errorf("rsa key size must be %d to %d bits", MinBits, MaxBits)
 
-// Generate makes an RSA key pair of the given size (0 means DefaultBits)
+// GenerateKey makes an RSA key pair of the given size (0 means DefaultBits)
 // and returns the private key as PKCS#8 PEM and the public key as PKIX PEM.
-func Generate(bits int) (privatePEM, publicPEM []byte, err error) {
+func GenerateKey(bits int) (privatePEM, publicPEM []byte, err error) {
 	if bits == 0 {
 		bits = DefaultBits
 	}
@@ -159,9 +160,9 @@ func checkSize(pub *rsa.PublicKey) error {
 	return nil
 }
 
-// NewID returns a fresh key id: 32 hex characters from 128 random bits, so
+// NewKeyID returns a fresh key id: 32 hex characters from 128 random bits, so
 // ids never collide and cannot be guessed from one another.
-func NewID() string {
+func NewKeyID() string {
 	var b [16]byte
 	// crypto/rand.Read never fails; it crashes the program if it cannot
 	// read randomness.

@@ -1,4 +1,4 @@
-package signingkey
+package token
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 )
 
 func TestGenerate(t *testing.T) {
-	priv, pub, err := Generate(0)
+	priv, pub, err := GenerateKey(0)
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestGenerateSizes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.bits), func(t *testing.T) {
-			priv, _, err := Generate(tt.bits)
+			priv, _, err := GenerateKey(tt.bits)
 			if !tt.ok {
 				if !errors.Is(err, ErrKeySize) {
 					t.Errorf("got %v, want %v", err, ErrKeySize)
@@ -70,7 +70,7 @@ func TestGenerateSizes(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("Generate(%d): %v", tt.bits, err)
+				t.Fatalf("GenerateKey(%d): %v", tt.bits, err)
 			}
 			k, err := ParsePrivate(priv)
 			if err != nil {
@@ -176,10 +176,10 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
-func TestNewID(t *testing.T) {
+func TestNewKeyID(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		id := NewID()
+		id := NewKeyID()
 		if len(id) != 32 {
 			t.Fatalf("got id %q of length %d, want 32", id, len(id))
 		}
