@@ -78,10 +78,34 @@ func Invalid(format string, args ...any) *Error {
 	return New(http.StatusBadRequest, CodeInvalidData, format, args...)
 }
 
-// As returns the *Error in err's chain, or an internal error that hides err.
-func As(err error) *Error {
+// Coded is an error that says how it is answered: an HTTP status, a stable
+// code, and as its Error() a message that is safe to show to the client.
+// The verifiers' refusals (verify.Refusal) and refused jobs are Coded, so
+// Write answers them as they are, with no adapter per dialect.
+type Coded interface {
+	error
+	Status() int
+	Code() string
+}
+
+// Public returns the *Error in err's chain, or the Coded error there as an
+// *Error; false when err has no public face.
+func Public(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) {
+		return e, true
+	}
+	var c Coded
+	if errors.As(err, &c) {
+		return &Error{Status: c.Status(), Code: c.Code(), Message: c.Error(), Cause: err}, true
+	}
+	return nil, false
+}
+
+// As returns err's public face (see Public), or an internal error that
+// hides err.
+func As(err error) *Error {
+	if e, ok := Public(err); ok {
 		return e
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal,

@@ -9,7 +9,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -130,9 +129,8 @@ func NewService(cfg Config, deps Deps) *Service {
 // Queued jobs always run: the worker limit, not the caller, decides when.
 func (s *Service) Submit(job *jobspec.Job) (*Job, error) {
 	if err := jobspec.Validate(job); err != nil {
-		var je *jobspec.Error
-		if errors.As(err, &je) {
-			return nil, apierr.Wrap(err, je.Status(), je.Code(), je.Error())
+		if e, ok := apierr.Public(err); ok {
+			return nil, e
 		}
 		return nil, apierr.Invalid("%s", err.Error())
 	}
