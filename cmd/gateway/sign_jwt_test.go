@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/internal/verify"
+
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -51,8 +53,8 @@ func TestSignJWT(t *testing.T) {
 			}
 			_, err := v.Verify(strings.TrimSpace(out.String()), "media", tc.path, tc.at)
 			got := ""
-			if te, ok := err.(*token.Error); ok {
-				got = te.Code
+			if te, ok := err.(*verify.Refusal); ok {
+				got = te.Code()
 			} else if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/verify"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -223,34 +225,17 @@ func (h *Handler) leeway() time.Duration {
 	return h.Leeway
 }
 
-// messages say what went wrong without echoing the token.
-var messages = map[string]string{
-	"token_missing":   "this bucket needs a token: add ?auth=<token> to the URL",
-	"malformed_token": "the token is not a well-formed RS256 JWT",
-	"unknown_key":     "the token's kid names no live signing key (missing, deleted, or of a deleted bucket)",
-	"wrong_bucket":    "the token's signing key belongs to another bucket",
-	"bad_algorithm":   "the token's alg is not RS256, the only algorithm of delivery keys",
-	"out_of_scope":    "the token's uri does not cover this path",
-	"expired":         "the token has expired",
-	"not_yet_valid":   "the token is not valid yet (nbf)",
-	"bad_signature":   "the token's signature does not verify",
-}
-
 func (h *Handler) refuse(err error) error {
-	te, ok := err.(*token.Error)
-	if !ok {
-		te = token.ErrMalformed
+	var rf *verify.Refusal
+	if !errors.As(err, &rf) {
+		rf = token.ErrMalformed
 	}
 	if h.Refusals != nil {
-		h.Refusals.WithLabelValues("delivery", te.Code).Inc()
-	}
-	msg := messages[te.Code]
-	if msg == "" {
-		msg = "the token was refused"
+		h.Refusals.WithLabelValues("delivery", rf.Code()).Inc()
 	}
 	// Refusals must never be cached: the next request may carry a good
 	// token for the same URL, and a shared cache keys without it.
-	return apierr.New(te.Status, te.Code, "%s", msg).WithHeader("Cache-Control", noStore)
+	return apierr.As(rf).WithHeader("Cache-Control", noStore)
 }
 
 // originRequest is r as the origin must see it: the object path, cleaned
