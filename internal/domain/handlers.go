@@ -25,9 +25,20 @@ type DomainAPI struct {
 // Register adds the domain calls to rt.
 func (a *DomainAPI) Register(rt *admin.Router) {
 	rt.Handle("POST /v1/domains", a.create(rt.MaxBody))
-	rt.Handle("GET /v1/domains", a.list)
-	rt.Handle("GET /v1/domains/{id}", a.get)
-	rt.Handle("DELETE /v1/domains/{id}", a.delete)
+	a.resource().Register(rt)
+}
+
+func (a *DomainAPI) resource() *admin.Resource[Domain, DomainView] {
+	return &admin.Resource[Domain, DomainView]{
+		Records: a.Repo, Path: "/v1/domains", Noun: "domain", One: "domain", Many: "domains",
+		ID: func(d Domain) string { return d.ID }, View: domainView,
+		CheckID: func(id string) error {
+			if len(id) > 64 || !strings.HasPrefix(id, "dom_") {
+				return apierr.NotFound("domain %q does not exist", id[:min(len(id), 64)])
+			}
+			return nil
+		},
+	}
 }
 
 // DomainView is a domain as the API shows it.
@@ -78,56 +89,7 @@ func (a *DomainAPI) create(maxBody int64) apierr.HandlerFunc {
 			}
 			return err
 		}
-		apierr.WriteJSON(w, http.StatusCreated, map[string]DomainView{"domain": domainView(d)})
+		a.resource().WriteOne(w, http.StatusCreated, d)
 		return nil
 	}
-}
-
-func (a *DomainAPI) list(w http.ResponseWriter, r *http.Request) error {
-	all, err := a.Repo.List(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]DomainView, 0, len(all))
-	for _, d := range all {
-		out = append(out, domainView(d))
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]DomainView{"domains": out})
-	return nil
-}
-
-func (a *DomainAPI) find(r *http.Request) (Domain, error) {
-	id := r.PathValue("id")
-	if len(id) > 64 || !strings.HasPrefix(id, "dom_") {
-		return Domain{}, apierr.NotFound("domain %q does not exist", id[:min(len(id), 64)])
-	}
-	d, err := a.Repo.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return Domain{}, apierr.NotFound("domain %q does not exist", id)
-	}
-	return d, err
-}
-
-func (a *DomainAPI) get(w http.ResponseWriter, r *http.Request) error {
-	d, err := a.find(r)
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]DomainView{"domain": domainView(d)})
-	return nil
-}
-
-func (a *DomainAPI) delete(w http.ResponseWriter, r *http.Request) error {
-	d, err := a.find(r)
-	if err != nil {
-		return err
-	}
-	if err := a.Repo.Delete(r.Context(), d.ID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return apierr.NotFound("domain %q does not exist", d.ID)
-		}
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
-	return nil
 }

@@ -23,9 +23,23 @@ type API struct {
 // Register adds the calls to rt.
 func (a *API) Register(rt *admin.Router) {
 	rt.Handle("POST /v1/signed-url-bases", a.create(rt.MaxBody))
-	rt.Handle("GET /v1/signed-url-bases", a.list)
-	rt.Handle("GET /v1/signed-url-bases/{id}", a.get)
-	rt.Handle("DELETE /v1/signed-url-bases/{id}", a.delete)
+	a.resource().Register(rt)
+}
+
+// resource shows bases without their secrets, which only the answer to
+// their creation carries.
+func (a *API) resource() *admin.Resource[Base, Base] {
+	return &admin.Resource[Base, Base]{
+		Records: a.Repo, Path: "/v1/signed-url-bases", Noun: "signed-URL base",
+		One: "signed_url_base", Many: "signed_url_bases",
+		ID: func(b Base) string { return b.ID }, View: Base.Public,
+		CheckID: func(id string) error {
+			if err := ValidateID(id); err != nil {
+				return apierr.Invalid("%v", err)
+			}
+			return nil
+		},
+	}
 }
 
 type baseBody struct {
@@ -81,49 +95,4 @@ func (a *API) create(maxBody int64) apierr.HandlerFunc {
 		apierr.WriteJSON(w, http.StatusCreated, baseBody{b})
 		return nil
 	}
-}
-
-func (a *API) list(w http.ResponseWriter, r *http.Request) error {
-	all, err := a.Repo.List(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]Base, len(all))
-	for i, b := range all {
-		out[i] = b.Public()
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]Base{"signed_url_bases": out})
-	return nil
-}
-
-func (a *API) get(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if err := ValidateID(id); err != nil {
-		return apierr.Invalid("%v", err)
-	}
-	b, err := a.Repo.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.NotFound("signed-URL base %q does not exist", id)
-	}
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, baseBody{b.Public()})
-	return nil
-}
-
-func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if err := ValidateID(id); err != nil {
-		return apierr.Invalid("%v", err)
-	}
-	err := a.Repo.Delete(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.NotFound("signed-URL base %q does not exist", id)
-	}
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
-	return nil
 }

@@ -1,7 +1,7 @@
 package signingkeys
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -11,7 +11,6 @@ import (
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -27,10 +26,30 @@ type KeyAPI struct {
 // Register adds the signing-key calls to rt.
 func (a *KeyAPI) Register(rt *admin.Router) {
 	rt.Handle("POST /v1/signing-keys", a.create(rt.MaxBody))
-	rt.Handle("GET /v1/signing-keys", a.list)
-	rt.Handle("GET /v1/signing-keys/{id}", a.get)
-	rt.Handle("PUT /v1/signing-keys/{id}", a.rename(rt.MaxBody))
-	rt.Handle("DELETE /v1/signing-keys/{id}", a.delete)
+	a.resource().Register(rt)
+}
+
+func (a *KeyAPI) resource() *admin.Resource[KeyRecord, KeyView] {
+	return &admin.Resource[KeyRecord, KeyView]{
+		Records: a.Repo, Path: "/v1/signing-keys", Noun: "signing key", One: "signing_key", Many: "signing_keys",
+		ID: func(rec KeyRecord) string { return rec.ID }, View: keyView,
+		// ids are what NewKeyID makes; checking the shape first keeps junk
+		// out of messages and lookups.
+		CheckID: func(id string) error {
+			if !keyIDPattern.MatchString(id) {
+				return apierr.NotFound("signing key %q does not exist", truncate(id))
+			}
+			return nil
+		},
+		Rename: func(ctx context.Context, rec KeyRecord, name *string) (KeyRecord, error) {
+			if err := validateName(name); err != nil {
+				return rec, err
+			}
+			rec.Name = name
+			return rec, a.Repo.Put(ctx, rec.ID, rec)
+		},
+		Deleted: func(rec KeyRecord) { a.Repo.Forget(rec.ID) },
+	}
 }
 
 // KeyView is a key as the API shows it: never the private key, and not the
@@ -108,85 +127,7 @@ func (a *KeyAPI) create(maxBody int64) apierr.HandlerFunc {
 	}
 }
 
-func (a *KeyAPI) list(w http.ResponseWriter, r *http.Request) error {
-	all, err := a.Repo.List(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]KeyView, 0, len(all))
-	for _, rec := range all {
-		out = append(out, keyView(rec))
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]KeyView{"signing_keys": out})
-	return nil
-}
-
-// ids are what NewID makes; checking the shape first keeps junk out of
-// messages and lookups.
 var keyIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-func (a *KeyAPI) find(r *http.Request) (KeyRecord, error) {
-	id := r.PathValue("id")
-	if !keyIDPattern.MatchString(id) {
-		return KeyRecord{}, apierr.NotFound("signing key %q does not exist", truncate(id))
-	}
-	rec, err := a.Repo.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return KeyRecord{}, apierr.NotFound("signing key %q does not exist", id)
-	}
-	return rec, err
-}
-
-func (a *KeyAPI) get(w http.ResponseWriter, r *http.Request) error {
-	rec, err := a.find(r)
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]KeyView{"signing_key": keyView(rec)})
-	return nil
-}
-
-type keyRenameRequest struct {
-	Name *string `json:"name"`
-}
-
-func (a *KeyAPI) rename(maxBody int64) apierr.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		rec, err := a.find(r)
-		if err != nil {
-			return err
-		}
-		var req keyRenameRequest
-		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
-			return err
-		}
-		if err := validateName(req.Name); err != nil {
-			return err
-		}
-		rec.Name = req.Name
-		if err := a.Repo.Put(r.Context(), rec.ID, rec); err != nil {
-			return err
-		}
-		apierr.WriteJSON(w, http.StatusOK, map[string]KeyView{"signing_key": keyView(rec)})
-		return nil
-	}
-}
-
-func (a *KeyAPI) delete(w http.ResponseWriter, r *http.Request) error {
-	rec, err := a.find(r)
-	if err != nil {
-		return err
-	}
-	if err := a.Repo.Delete(r.Context(), rec.ID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return apierr.NotFound("signing key %q does not exist", rec.ID)
-		}
-		return err
-	}
-	a.Repo.Forget(rec.ID)
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
-	return nil
-}
 
 const maxNameLen = 200
 
