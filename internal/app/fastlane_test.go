@@ -105,7 +105,7 @@ func getReq(target, host string, extra ...string) string {
 func answerShape(resp *http.Response, base string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d", resp.StatusCode)
-	for _, k := range []string{"Cache-Control", "Location", "X-Cache", "Content-Length", "Content-Type", "Connection"} {
+	for _, k := range []string{"Cache-Control", "Location", "X-Cache", "Content-Length", "Content-Type", "Connection", "X-Content-Type-Options"} {
 		v := strings.ReplaceAll(resp.Header.Get(k), base, "BASE")
 		fmt.Fprintf(&b, " %s=%q", k, outputRE.ReplaceAllString(v, "/outputs/ID/$1?SIGNED"))
 	}
@@ -147,6 +147,11 @@ func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
 	}
 	if got[0].StatusCode != http.StatusFound || got[0].Header.Get("X-Cache") != "hit" {
 		t.Fatalf("cached link: %d %v", got[0].StatusCode, got[0].Header)
+	}
+	for i, resp := range got {
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("answer %d: X-Content-Type-Options %q", i, resp.Header.Get("X-Content-Type-Options"))
+		}
 	}
 	if got[0].Header.Get("X-Request-Id") == got[1].Header.Get("X-Request-Id") {
 		t.Error("two answers share a request id")

@@ -53,6 +53,11 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:12])
 }
 
+// nosniff is the value of X-Content-Type-Options, shared by every response
+// to save an allocation: Header.Set replaces it, and Header.Add cannot
+// write into it (its capacity is full).
+var nosniff = []string{"nosniff"}[:1:1]
+
 // observe is the outermost middleware: request id, request-scoped logger,
 // panic recovery, access log and request metrics.
 func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handler {
@@ -62,7 +67,12 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", id)
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		// Browsers must not guess a type from the bytes of any answer
+		// (a JSON error, a proxied file with a loose Content-Type): that
+		// guess turns uploaded or fetched content into script.
+		h["X-Content-Type-Options"] = nosniff
 		scope := &reqctx.Scope{RequestID: id, Base: log}
 		r = r.WithContext(reqctx.With(r.Context(), scope))
 		rec := &recorder{ResponseWriter: w}
