@@ -307,3 +307,44 @@ func closedAfter(t *testing.T, c net.Conn, br *bufio.Reader) time.Duration {
 	}
 	return time.Since(start)
 }
+
+// A request with both Content-Length and Transfer-Encoding is refused and
+// its connection closed, with the lane on or off, first on a connection
+// or after a cached link: nothing after it is read as a request.
+func TestAmbiguousFramingClosesWithAndWithoutTheLane(t *testing.T) {
+	for _, lane := range []bool{true, false} {
+		in := startLaneInstance(t, lane)
+		host := strings.TrimPrefix(in.base, "http://")
+		ambiguous := "POST /healthz HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+		for name, first := range map[string]string{"first": "", "after a cached link": getReq(in.link, host)} {
+			c, err := net.Dial("tcp", host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, first+ambiguous+getReq("/healthz", host))
+			br := bufio.NewReader(c)
+			if first != "" {
+				resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+				if err != nil || resp.StatusCode != http.StatusFound {
+					t.Fatalf("lane=%v %s: cached link: %v %v", lane, name, resp, err)
+				}
+				resp.Body.Close()
+			}
+			resp, err := http.ReadResponse(br, &http.Request{Method: "POST"})
+			if err != nil {
+				t.Fatalf("lane=%v %s: %v", lane, name, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"code":"AMBIGUOUS_FRAMING"`) ||
+				resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("lane=%v %s: %d %v %s", lane, name, resp.StatusCode, resp.Header, body)
+			}
+			if rest, err := io.ReadAll(br); len(rest) > 0 || err != nil {
+				t.Errorf("lane=%v %s: after the refusal, read %q, %v; want the connection closed", lane, name, rest, err)
+			}
+			c.Close()
+		}
+	}
+}

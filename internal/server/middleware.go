@@ -59,7 +59,8 @@ func newRequestID() string {
 var nosniff = []string{"nosniff"}[:1:1]
 
 // observe is the outermost middleware: request id, request-scoped logger,
-// panic recovery, access log and request metrics.
+// panic recovery, access log and request metrics, and the check of the
+// request's framing.
 func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -105,6 +106,17 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 			m.RequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
 			accessLog(r.Context(), log, id, r.Method, r.Host, r.URL.Path, route, status, rec.bytes, elapsed, r.RemoteAddr)
 		}()
+		if v := checkFraming(r); v != framingOK {
+			// The connection must not carry another request: the
+			// bytes after this one may be framed otherwise by a proxy
+			// in front (see framing.go).
+			h.Set("Connection", "close")
+			if v == framingReject {
+				apierr.Write(rec, r, apierr.BadRequest(CodeAmbiguousFraming,
+					"a request may not carry both Content-Length and Transfer-Encoding, nor Transfer-Encoding in HTTP/1.0"))
+				return
+			}
+		}
 		next.ServeHTTP(rec, r)
 	})
 }
