@@ -58,8 +58,17 @@ func readOptions(p uploadsig.Params, t target) (options, error) {
 		return o, badRequest("Invalid type %s: use upload, authenticated or private", truncate(o.typ, 32))
 	}
 	if t.preset != nil {
-		// Unsigned uploads may not replace what is there, nor choose where
-		// outside the preset's folder they land (Cloudinary's rules).
+		// Unsigned uploads always have type upload: anyone may send them,
+		// so they must not reach the namespaces of authenticated and
+		// private assets (where an existing asset's record would be read).
+		// Refused rather than changed, so a caller asking for privacy is
+		// not handed a public asset.
+		if o.typ != assets.Upload {
+			return o, badRequest("Type %s is not allowed when using unsigned upload: unsigned uploads always have type upload", o.typ)
+		}
+		// Nor may they replace what is there (store refuses an existing
+		// public id), nor choose where outside the preset's folder they
+		// land (Cloudinary's rules).
 		o.overwrite = false
 		if t.preset.Folder != "" {
 			o.folder = strings.Trim(t.preset.Folder+"/"+o.folder, "/")
@@ -181,6 +190,14 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 	old, exists, err := dir.Lookup(opts.typ, publicID)
 	if err != nil {
 		return nil, internal(err)
+	}
+	if exists && t.preset != nil {
+		// An unsigned request proves nothing about who it comes from:
+		// answering with the existing asset (as overwrite=false does for
+		// signed requests) would hand anyone its tags and context, and
+		// replacing it would let anyone change it. Refuse, saying no more
+		// than that the id is taken.
+		return nil, badRequest("Public ID %s already exists: an unsigned upload cannot replace or return an existing asset", publicID)
 	}
 	if exists && old.ResourceType != rtype {
 		return nil, badRequest("Public ID %s already exists as a %s asset", publicID, old.ResourceType)
