@@ -45,6 +45,9 @@ func TestUnsignedUploadsCannotReachOtherAssets(t *testing.T) {
 			"unique_filename": {"false"}, "filename": {"doc.png"}}, exists},
 		// The refusal does not even tell the resource type of what is there.
 		{"existing public id as another resource type", "raw", url.Values{"public_id": {"pub/doc"}}, exists},
+		// A raw asset "pub/doc.png" would have the image's file name.
+		{"another asset's file name", "raw", url.Values{"public_id": {"pub/doc.png"}},
+			"Public ID pub/doc.png conflicts with an existing folder or asset of that name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

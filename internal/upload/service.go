@@ -47,8 +47,14 @@ func (s *Service) refuse(reason string, err error) error {
 	return err
 }
 
-func (s *Service) stageDir() string { return filepath.Join(s.WorkDir, "staging") }
-func (s *Service) chunkDir() string { return filepath.Join(s.WorkDir, "chunks") }
+// The directories under WorkDir of staged files and of chunked uploads.
+const (
+	stagingName = "staging"
+	chunksName  = "chunks"
+)
+
+func (s *Service) stageDir() string { return filepath.Join(s.WorkDir, stagingName) }
+func (s *Service) chunkDir() string { return filepath.Join(s.WorkDir, chunksName) }
 
 // Register adds the upload endpoint to mux.
 func (s *Service) Register(mux *http.ServeMux) {

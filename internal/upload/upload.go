@@ -234,10 +234,18 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 		prev = &old
 	}
 	if err := dir.Store(st.path, a, prev); err != nil {
-		if errors.Is(err, assets.ErrConflict) {
-			return nil, badRequest("Public ID %s conflicts with an existing folder or asset of that name", publicID)
+		var e *Error
+		switch {
+		case errors.Is(err, assets.ErrConflict):
+			e = badRequest("Public ID %s conflicts with an existing folder or asset of that name", publicID)
+		case errors.Is(err, assets.ErrOutside):
+			// A symlink in the bucket points out of it: nothing was written.
+			e = badRequest("Public ID %s cannot be stored: its path leads outside the bucket", publicID)
+		default:
+			return nil, internal(err)
 		}
-		return nil, internal(err)
+		e.Cause = err
+		return nil, e
 	}
 	st.path = "" // moved into place
 	res := s.result(t, a)
