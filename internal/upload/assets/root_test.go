@@ -176,3 +176,30 @@ func TestStoreNeverReplacesAnotherFile(t *testing.T) {
 		t.Errorf("files: got %v, want %v (no temporary files)", got, want)
 	}
 }
+
+// Across file systems the staged file is copied through the root, then
+// removed; the result is the same as a rename.
+func TestStoreByCopy(t *testing.T) {
+	moveInto = func(string, *os.File, string) error { return errCopy }
+	t.Cleanup(func() { moveInto = renameInto })
+	d, outside := bucketWithOutside(t)
+	src := stagedFile(t, "copied")
+	if err := d.Store(src, asset(Upload, "a/b"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(string(d), "a", "b.png")); err != nil || string(data) != "copied" {
+		t.Errorf("stored file: got %q %v", data, err)
+	}
+	if _, err := os.Stat(src); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the staged file was not consumed: %v", err)
+	}
+	symlink(t, outside, filepath.Join(string(d), "dogs"))
+	if err := d.Store(stagedFile(t, "x"), asset(Upload, "dogs/rex"), nil); !errors.Is(err, ErrOutside) {
+		t.Errorf("copy into a linked folder: got %v, want ErrOutside", err)
+	}
+	checkOutside(t, outside)
+	want := []string{".meta/upload/a/b.json", "a/b.png", "dogs"}
+	if got := listFiles(t, string(d)); !reflect.DeepEqual(got, want) {
+		t.Errorf("files: got %v, want %v (no temporary files)", got, want)
+	}
+}

@@ -100,6 +100,9 @@ func tempName(prefix string) string {
 	return prefix + rand.Text()
 }
 
+// moveInto is renameInto; tests replace it to take the copying path.
+var moveInto = renameInto
+
 // placeInto moves or copies src to a temporary name in dir (relative to
 // the root) and returns that name, relative to the root.
 func placeInto(r *os.Root, dir, src string) (string, error) {
@@ -111,7 +114,7 @@ func placeInto(r *os.Root, dir, src string) (string, error) {
 	}
 	// The directory was opened through the root, so a rename into it by
 	// its descriptor lands inside the bucket whatever its path does next.
-	err = renameInto(src, df, name)
+	err = moveInto(src, df, name)
 	df.Close()
 	if err == nil {
 		return rel, nil
