@@ -11,8 +11,11 @@ func TestUploadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Upload.MaxBytes != 100<<20 || !c.Upload.AllowSignatureV1 || c.Upload.ChunkTimeout != time.Hour {
-		t.Errorf("defaults: got %+v", c.Upload)
+	if c.Upload.MaxBytes != 100<<20 || c.Upload.AllowSignatureV1 || c.Upload.ChunkTimeout != time.Hour {
+		t.Errorf("defaults: got %+v (version 1 signatures must be off unless asked for)", c.Upload)
+	}
+	if c, err := LoadFrom(map[string]string{"GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1": "true"}); err != nil || !c.Upload.AllowSignatureV1 {
+		t.Errorf("GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1=true: got %v, %v", c.Upload.AllowSignatureV1, err)
 	}
 	for _, tc := range []struct{ name, value, want string }{
 		{"GATEWAY_UPLOAD_MAX_BYTES", "0", "GATEWAY_UPLOAD_MAX_BYTES: must be positive"},

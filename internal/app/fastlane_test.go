@@ -25,9 +25,9 @@ type laneInstance struct {
 	link string // path and query of the cached link
 }
 
-func startLaneInstance(t testing.TB, lane bool) laneInstance {
+func startLaneInstance(t testing.TB, lane bool, env ...string) laneInstance {
 	t.Helper()
-	a, base := startApp(t, t.TempDir(), "GATEWAY_FAST_LANE", fmt.Sprint(lane))
+	a, base := startApp(t, t.TempDir(), append([]string{"GATEWAY_FAST_LANE", fmt.Sprint(lane)}, env...)...)
 	adminCall(t, base, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"bench-secret-0123456789"}`)
 	job := fmt.Sprintf(`{"tasks":{"in":{"operation":"import/base64","file":%q,"filename":"a.txt"},"out":{"operation":"export/url","input":"in"}}}`,
 		base64.StdEncoding.EncodeToString([]byte("hello")))
@@ -105,7 +105,7 @@ func getReq(target, host string, extra ...string) string {
 func answerShape(resp *http.Response, base string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d", resp.StatusCode)
-	for _, k := range []string{"Cache-Control", "Location", "X-Cache", "Content-Length", "Content-Type", "Connection"} {
+	for _, k := range []string{"Cache-Control", "Location", "X-Cache", "Content-Length", "Content-Type", "Connection", "X-Content-Type-Options"} {
 		v := strings.ReplaceAll(resp.Header.Get(k), base, "BASE")
 		fmt.Fprintf(&b, " %s=%q", k, outputRE.ReplaceAllString(v, "/outputs/ID/$1?SIGNED"))
 	}
@@ -147,6 +147,11 @@ func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
 	}
 	if got[0].StatusCode != http.StatusFound || got[0].Header.Get("X-Cache") != "hit" {
 		t.Fatalf("cached link: %d %v", got[0].StatusCode, got[0].Header)
+	}
+	for i, resp := range got {
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("answer %d: X-Content-Type-Options %q", i, resp.Header.Get("X-Content-Type-Options"))
+		}
 	}
 	if got[0].Header.Get("X-Request-Id") == got[1].Header.Get("X-Request-Id") {
 		t.Error("two answers share a request id")
@@ -227,5 +232,119 @@ func TestFastLaneForgetsAnswersWhenBasesChange(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(in.app.Metrics.FastLane); n != answered {
 		t.Errorf("lane answered %v requests after the change", n-answered)
+	}
+}
+
+// With the lane on or off, a connection that sends nothing, or trickles
+// the header of its next request, is dropped at the read-header timeout,
+// not kept for the idle one.
+func TestHeaderTimeoutWithAndWithoutTheLane(t *testing.T) {
+	const header, margin = 300 * time.Millisecond, 2 * time.Second
+	for _, lane := range []bool{true, false} {
+		t.Run(fmt.Sprintf("lane=%v", lane), func(t *testing.T) {
+			in := startLaneInstance(t, lane, "GATEWAY_READ_HEADER_TIMEOUT", header.String(), "GATEWAY_IDLE_TIMEOUT", "20s")
+			addr := strings.TrimPrefix(in.base, "http://")
+
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if took := closedAfter(t, c, nil); took > header+margin {
+				t.Errorf("silent connection closed after %v", took)
+			}
+
+			c2, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.Close()
+			br := bufio.NewReader(c2)
+			io.WriteString(c2, getReq(in.link, addr))
+			resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+			if err != nil || resp.StatusCode != http.StatusFound {
+				t.Fatalf("cached link: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			go func() {
+				// The next request's header, a byte every 50 ms.
+				next := getReq(in.link, addr)
+				next = next[:len(next)-2] + "X-Slow: "
+				for i := 0; ; i++ {
+					b := byte('a')
+					if i < len(next) {
+						b = next[i]
+					}
+					if _, err := c2.Write([]byte{b}); err != nil {
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}()
+			if took := closedAfter(t, c2, br); took > header+margin {
+				t.Errorf("trickled header cut after %v", took)
+			}
+		})
+	}
+}
+
+// closedAfter reads c (through br if not nil) until the server closes it,
+// which net/http may do after a 400, and says how long that took.
+func closedAfter(t *testing.T, c net.Conn, br *bufio.Reader) time.Duration {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(30 * time.Second))
+	var r io.Reader = c
+	if br != nil {
+		r = br
+	}
+	got, err := io.ReadAll(r)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("connection still open after %v", time.Since(start))
+	}
+	if len(got) > 0 && !strings.HasPrefix(string(got), "HTTP/1.1 400 ") {
+		t.Fatalf("read %q, want the connection closed", got)
+	}
+	return time.Since(start)
+}
+
+// A request with both Content-Length and Transfer-Encoding is refused and
+// its connection closed, with the lane on or off, first on a connection
+// or after a cached link: nothing after it is read as a request.
+func TestAmbiguousFramingClosesWithAndWithoutTheLane(t *testing.T) {
+	for _, lane := range []bool{true, false} {
+		in := startLaneInstance(t, lane)
+		host := strings.TrimPrefix(in.base, "http://")
+		ambiguous := "POST /healthz HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+		for name, first := range map[string]string{"first": "", "after a cached link": getReq(in.link, host)} {
+			c, err := net.Dial("tcp", host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, first+ambiguous+getReq("/healthz", host))
+			br := bufio.NewReader(c)
+			if first != "" {
+				resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+				if err != nil || resp.StatusCode != http.StatusFound {
+					t.Fatalf("lane=%v %s: cached link: %v %v", lane, name, resp, err)
+				}
+				resp.Body.Close()
+			}
+			resp, err := http.ReadResponse(br, &http.Request{Method: "POST"})
+			if err != nil {
+				t.Fatalf("lane=%v %s: %v", lane, name, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"code":"AMBIGUOUS_FRAMING"`) ||
+				resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("lane=%v %s: %d %v %s", lane, name, resp.StatusCode, resp.Header, body)
+			}
+			if rest, err := io.ReadAll(br); len(rest) > 0 || err != nil {
+				t.Errorf("lane=%v %s: after the refusal, read %q, %v; want the connection closed", lane, name, rest, err)
+			}
+			c.Close()
+		}
 	}
 }

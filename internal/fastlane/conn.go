@@ -49,29 +49,36 @@ type conn struct {
 // idle timeout minus the slack.
 const deadlineSlack = time.Second
 
+// serve reads and answers requests until one is not the lane's. Its
+// deadlines are net/http's: the first request's header block must arrive
+// within the read-header timeout of the accept; between requests the idle
+// timeout runs until the next request's first bytes, and from then on the
+// rest of its header block must arrive within the read-header timeout.
+// A client that connects and sends nothing, or trickles its header a byte
+// at a time (slowloris), is dropped after the read-header timeout, not
+// kept for the idle one.
 func (c *conn) serve() {
 	br := getReader(c.nc)
 	var (
 		req    Request
 		resp   Response
-		pushed time.Time // when the idle deadline was last pushed forward
+		pushed time.Time // when the idle deadline was last pushed forward; zero: the read deadline is not the idle one
+		// headerBy is the read-header deadline of the request being
+		// read, zero when none runs; armed is set once the read deadline
+		// is that request's.
+		headerBy time.Time
+		armed    = true
 	)
 	idle, header := c.l.opts.IdleTimeout, c.l.opts.ReadHeaderTimeout
 	slack := min(deadlineSlack, idle/16)
+	if header > 0 {
+		headerBy = time.Now().Add(header)
+		c.nc.SetReadDeadline(headerBy)
+	}
 	for {
 		if br.Buffered() == 0 {
-			// Idle between requests.
-			if idle > 0 {
-				// The last request's time is close enough, and saves
-				// reading the clock again.
-				now := req.Time
-				if now.IsZero() {
-					now = time.Now()
-				}
-				if now.Sub(pushed) > slack {
-					c.nc.SetDeadline(now.Add(idle))
-					pushed = now
-				}
+			if !armed {
+				pushed = c.idle(idle, slack, pushed, req.Time)
 			}
 			if _, err := br.Peek(1); err != nil {
 				c.end(br)
@@ -80,17 +87,20 @@ func (c *conn) serve() {
 		}
 		buf, _ := br.Peek(br.Buffered())
 		n, res := parse(buf, &req)
-		waited := false
 		for res == incomplete {
 			// The rest of the header block is on its way; it must arrive
-			// within the read-header timeout.
+			// within the read-header timeout of its first bytes.
 			if br.Buffered() >= br.Size() {
 				res = other
 				break
 			}
-			if !waited && header > 0 {
-				c.nc.SetReadDeadline(time.Now().Add(header))
-				pushed, waited = time.Time{}, true
+			if !armed {
+				headerBy = time.Time{}
+				if header > 0 {
+					headerBy = time.Now().Add(header)
+				}
+				c.nc.SetReadDeadline(headerBy)
+				pushed, armed = time.Time{}, true
 			}
 			if _, err := br.Peek(br.Buffered() + 1); err != nil {
 				c.end(br)
@@ -100,7 +110,7 @@ func (c *conn) serve() {
 			n, res = parse(buf, &req)
 		}
 		if res != complete {
-			c.handOff(br)
+			c.handOff(br, headerBy)
 			return
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
@@ -114,7 +124,7 @@ func (c *conn) serve() {
 		resp.Reset()
 		if !c.l.h.Answer(&req, &resp) || !resp.valid() {
 			c.state.Store(stateIdle)
-			c.handOff(br)
+			c.handOff(br, headerBy)
 			return
 		}
 		br.Discard(n)
@@ -128,7 +138,33 @@ func (c *conn) serve() {
 			c.end(br)
 			return
 		}
+		// The next request's header deadline starts with its first bytes.
+		armed, headerBy = false, time.Time{}
 	}
+}
+
+// idle sets the deadline of a wait for the next request and returns when
+// it was pushed: the idle timeout from the last request (pushed forward
+// at most once per slack), or none without one. The read deadline may
+// still be the last request's read-header one (pushed is zero then),
+// which must go.
+func (c *conn) idle(idle, slack time.Duration, pushed, now time.Time) time.Time {
+	// The last request's time is close enough, and saves reading the
+	// clock again.
+	if now.IsZero() {
+		now = time.Now()
+	}
+	switch {
+	case idle > 0:
+		if pushed.IsZero() || now.Sub(pushed) > slack {
+			c.nc.SetDeadline(now.Add(idle))
+			return now
+		}
+	case pushed.IsZero():
+		c.nc.SetReadDeadline(time.Time{})
+		return now
+	}
+	return pushed
 }
 
 func (c *conn) write(resp *Response, req *Request) error {
@@ -154,10 +190,16 @@ func (c *conn) end(br *bufio.Reader) {
 }
 
 // handOff gives the connection, and what was read of it, to net/http.
-func (c *conn) handOff(br *bufio.Reader) {
-	c.nc.SetDeadline(time.Time{}) // net/http sets its own
+// headerBy is the read-header deadline of the request handed over, zero
+// when none runs: net/http sets its own deadlines, but this one stays in
+// force (see handedConn.SetReadDeadline).
+func (c *conn) handOff(br *bufio.Reader, headerBy time.Time) {
+	c.nc.SetDeadline(time.Time{})
+	if !headerBy.IsZero() {
+		c.nc.SetReadDeadline(headerBy)
+	}
 	c.l.forget(c)
-	hc := &handedConn{Conn: c.nc, br: br}
+	hc := &handedConn{Conn: c.nc, br: br, headerBy: headerBy}
 	if br.Buffered() == 0 {
 		hc.br = nil
 		putReader(br)

@@ -14,9 +14,11 @@
 // never refuses anything itself, so every error answer is net/http's and
 // the gateway's own.
 //
-// The lane keeps the server's timeouts: a connection idle longer than the
-// idle timeout is closed, and a request's header block must arrive within
-// the read-header timeout.
+// The lane keeps the server's timeouts as net/http applies them: the first
+// request's header block must arrive within the read-header timeout of the
+// accept; a connection idle longer than the idle timeout is closed; once a
+// next request's first bytes arrive, the rest of its header block must
+// follow within the read-header timeout.
 package fastlane
 
 import (
@@ -201,6 +203,9 @@ type handedConn struct {
 	net.Conn
 	mu sync.Mutex
 	br *bufio.Reader // nil once drained
+	// headerBy is the read-header deadline the lane had started for the
+	// request handed over; zero once net/http set its first deadline.
+	headerBy time.Time
 }
 
 func (c *handedConn) Read(p []byte) (int, error) {
@@ -225,6 +230,22 @@ func (c *handedConn) ReadFrom(r io.Reader) (int64, error) {
 		return rf.ReadFrom(r)
 	}
 	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+// SetReadDeadline keeps the lane's read-header deadline when net/http sets
+// its first one: net/http starts the read-header timeout again when it
+// takes the connection, and a client that trickled most of a header too
+// long for the lane would otherwise get a second full timeout for the
+// rest. Later deadlines (the idle one, a handler's) are net/http's own.
+func (c *handedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	by := c.headerBy
+	c.headerBy = time.Time{}
+	c.mu.Unlock()
+	if !by.IsZero() && !t.IsZero() && by.Before(t) {
+		t = by
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 // NetConn is the connection itself.

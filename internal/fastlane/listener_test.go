@@ -48,7 +48,7 @@ func startLane(t *testing.T, opts Options) *lane {
 	lt.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "slow %s %s %s", r.Method, r.URL.Path, body)
-	})}
+	}), IdleTimeout: opts.IdleTimeout, ReadHeaderTimeout: opts.ReadHeaderTimeout}
 	served := make(chan error, 1)
 	go func() { served <- lt.srv.Serve(lt.l) }()
 	t.Cleanup(func() {

@@ -27,7 +27,8 @@ type FastRouter interface {
 // dispatches them: Hosts, then the mux's patterns, then Paths. Only a
 // Paths router can answer; any router that is not a FastRouter sends the
 // request to net/http. An answer gets what observe gives every response:
-// a request id, the request metrics and the access log line.
+// a request id, X-Content-Type-Options, the request metrics and the access
+// log line.
 type fastHandler struct {
 	rt      Routes
 	log     *slog.Logger
@@ -47,6 +48,13 @@ type fastMetrics struct {
 	requests prometheus.Counter
 	duration prometheus.Observer
 }
+
+// laneFields are the fields observe adds to every response, but the
+// request id.
+var laneFields = func() (f fastlane.Fields) {
+	f.Add("X-Content-Type-Options", nosniff[0])
+	return f
+}()
 
 // FastLane returns the lane's handler for the routes rt, which must be the
 // routes given to Handler.
@@ -95,6 +103,7 @@ func (f *fastHandler) Answer(req *fastlane.Request, resp *fastlane.Response) boo
 	if !validRequestID(id) {
 		id = newRequestID()
 	}
+	resp.SetFields(laneFields)
 	resp.Set("X-Request-Id", id)
 	elapsed := time.Since(start)
 	if f.m != nil {

@@ -53,8 +53,14 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:12])
 }
 
+// nosniff is the value of X-Content-Type-Options, shared by every response
+// to save an allocation: Header.Set replaces it, and Header.Add cannot
+// write into it (its capacity is full).
+var nosniff = []string{"nosniff"}[:1:1]
+
 // observe is the outermost middleware: request id, request-scoped logger,
-// panic recovery, access log and request metrics.
+// panic recovery, access log and request metrics, and the check of the
+// request's framing.
 func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -62,7 +68,12 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", id)
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		// Browsers must not guess a type from the bytes of any answer
+		// (a JSON error, a proxied file with a loose Content-Type): that
+		// guess turns uploaded or fetched content into script.
+		h["X-Content-Type-Options"] = nosniff
 		scope := &reqctx.Scope{RequestID: id, Base: log}
 		r = r.WithContext(reqctx.With(r.Context(), scope))
 		rec := &recorder{ResponseWriter: w}
@@ -95,6 +106,17 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 			m.RequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
 			accessLog(r.Context(), log, id, r.Method, r.Host, r.URL.Path, route, status, rec.bytes, elapsed, r.RemoteAddr)
 		}()
+		if v := checkFraming(r); v != framingOK {
+			// The connection must not carry another request: the
+			// bytes after this one may be framed otherwise by a proxy
+			// in front (see framing.go).
+			h.Set("Connection", "close")
+			if v == framingReject {
+				apierr.Write(rec, r, apierr.BadRequest(CodeAmbiguousFraming,
+					"a request may not carry both Content-Length and Transfer-Encoding, nor Transfer-Encoding in HTTP/1.0"))
+				return
+			}
+		}
 		next.ServeHTTP(rec, r)
 	})
 }

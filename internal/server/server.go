@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -90,7 +91,22 @@ func Handler(rt Routes, log *slog.Logger, m *metrics.Metrics) http.Handler {
 			mux.ServeHTTP(w, r)
 		})
 	}
-	return observe(h, log, m)
+	return observe(optionsAsterisk(h), log, m)
+}
+
+// optionsAsterisk answers OPTIONS * as net/http does when left to it: 200
+// and an empty body, with up to 4 KiB of a request body read.
+func optionsAsterisk(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodOptions || r.RequestURI != "*" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", "0")
+		if r.ContentLength != 0 {
+			io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 4<<10))
+		}
+	})
 }
 
 // probeMethods are tried to tell "no such route" (404) from "no such method
@@ -164,17 +180,25 @@ func New(opts Options, h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		// File responses hold their head for the body (see tcpmore).
-		ConnContext: tcpmore.WithConn,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			// File responses hold their head for the body (see
+			// tcpmore); observe checks each request's framing.
+			return withFraming(tcpmore.WithConn(ctx, c), c)
+		},
+		// observe must see every request net/http serves, to match them
+		// with the framedConn's header blocks: Handler answers OPTIONS *
+		// itself.
+		DisableGeneralOptionsHandler: true,
 	}
 }
 
 // Serve runs srv on ln until ctx ends, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish within timeout, and returns. A
 // listener with a Wait method (fastlane.Listener) is waited for too.
+// Each connection is a framedConn for net/http (see framing.go).
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(framedListener{ln}) }()
 	select {
 	case err := <-errc:
 		return err

@@ -267,3 +267,29 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 }
+
+// Every response carries X-Content-Type-Options: nosniff: a route's own,
+// a 404, a 405, a 500 after a panic, and a response whose handler set a
+// loose Content-Type.
+func TestEveryResponseSaysNosniff(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "<script>alert(1)</script>")
+	})
+	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	srv := newTestServer(t, Routes{Mux: mux}, nil)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/page"}, {"GET", "/healthz"}, {"GET", "/nothing"}, {"POST", "/page"}, {"GET", "/boom"}, {"HEAD", "/page"},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
+			t.Errorf("%s %s (%d): X-Content-Type-Options %q", tc.method, tc.path, resp.StatusCode, got)
+		}
+	}
+}

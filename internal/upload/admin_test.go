@@ -88,7 +88,8 @@ func TestUploadPresets(t *testing.T) {
 			"Upload preset must be whitelisted for unsigned uploads", ""},
 		{"preset of another cloud", map[string][]string{"upload_preset": {"open"}, "file": {file}}, "elsewhere", 400, "Upload preset not found", ""},
 		{"unsigned uploads cannot overwrite", map[string][]string{"upload_preset": {"open"}, "file": {dataURI("text/plain", []byte("other"))},
-			"public_id": {"note"}, "overwrite": {"true"}}, testCloud, 200, "", "incoming/note"},
+			"public_id": {"note"}, "overwrite": {"true"}}, testCloud, 400,
+			"Public ID incoming/note already exists: an unsigned upload cannot replace or return an existing asset", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

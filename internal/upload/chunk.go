@@ -55,7 +55,8 @@ func parseContentRange(s string) (contentRange, error) {
 // isLast reports whether this chunk completes the file.
 func (cr contentRange) isLast() bool { return cr.total == cr.last+1 }
 
-func (s *Service) chunkPath(t target, uploadID string) string {
+// chunkName is the directory of an upload's parts, relative to WorkDir.
+func chunkName(t target, uploadID string) string {
 	// The id is scoped to the credential, so one key cannot append to
 	// another's upload.
 	owner := t.key.APIKey
@@ -63,7 +64,7 @@ func (s *Service) chunkPath(t target, uploadID string) string {
 		owner = "preset:" + t.preset.Name
 	}
 	sum := sha256.Sum256([]byte(t.cloud + "\x00" + owner + "\x00" + uploadID))
-	return filepath.Join(s.chunkDir(), hex.EncodeToString(sum[:16]))
+	return filepath.Join(chunksName, hex.EncodeToString(sum[:16]))
 }
 
 func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype string, p uploadsig.Params, b *body, header string) error {
@@ -92,33 +93,39 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 	if st.size != cr.last-cr.first+1 {
 		return badRequest("Chunk of %d bytes does not match Content-Range %s", st.size, header)
 	}
-	dir := s.chunkPath(t, uploadID)
-	unlock := s.locks.lock(dir)
+	dir := chunkName(t, uploadID)
+	// The janitor locks the same key: filepath.Join(chunkDir, name).
+	unlock := s.locks.lock(filepath.Join(s.WorkDir, dir))
 	defer unlock()
+	root, err := s.workRoot()
+	if err != nil {
+		return internal(err)
+	}
+	defer root.Close()
 	if cr.last+1 > s.MaxBytes || cr.total > s.MaxBytes {
-		os.RemoveAll(dir)
+		root.RemoveAll(dir)
 		return tooLarge(max(cr.total, cr.last+1), s.MaxBytes)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := root.MkdirAll(dir, 0o700); err != nil {
 		return internal(fmt.Errorf("create chunk directory: %w", err))
 	}
 	data := filepath.Join(dir, "data")
-	if err := appendChunk(data, st.path, cr); err != nil {
+	if err := appendChunk(root, data, st.path, cr); err != nil {
 		return err
 	}
 	now := s.Now()
-	os.Chtimes(dir, now, now) // the janitor measures idleness from here
+	root.Chtimes(dir, now, now) // the janitor measures idleness from here
 
 	if !cr.isLast() {
 		writeJSON(w, http.StatusOK, map[string]any{"done": false, "bytes": cr.last + 1, "upload_id": uploadID})
 		return nil
 	}
-	whole, err := stagedFromFile(data, st.filename, st.mime)
+	whole, err := stagedFromFile(root, data, st.filename, st.mime)
 	if err != nil {
 		return internal(err)
 	}
 	res, err := s.store(t, rtype, opts, whole, p["filename"])
-	os.RemoveAll(dir)
+	root.RemoveAll(dir)
 	if err != nil {
 		return err
 	}
@@ -129,8 +136,8 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 // appendChunk adds the chunk at src to data, which must hold exactly
 // cr.first bytes: anything else is a gap or an overlap, refused without
 // touching what was received.
-func appendChunk(data, src string, cr contentRange) error {
-	f, err := os.OpenFile(data, os.O_CREATE|os.O_WRONLY, 0o600)
+func appendChunk(root *os.Root, data, src string, cr contentRange) error {
+	f, err := root.OpenFile(data, os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return internal(fmt.Errorf("open chunk file: %w", err))
 	}
@@ -159,9 +166,10 @@ func appendChunk(data, src string, cr contentRange) error {
 	return nil
 }
 
-// stagedFromFile describes an assembled file as a staged one.
-func stagedFromFile(path, filename, mime string) (*staged, error) {
-	f, err := os.Open(path)
+// stagedFromFile describes an assembled file (name, under root) as a
+// staged one.
+func stagedFromFile(root *os.Root, name, filename, mime string) (*staged, error) {
+	f, err := root.Open(name)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +185,7 @@ func stagedFromFile(path, filename, mime string) (*staged, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &staged{path: path, size: size, md5: h.Sum(nil), head: head, filename: filename, mime: mime}, nil
+	return &staged{path: f.Name(), size: size, md5: h.Sum(nil), head: head, filename: filename, mime: mime}, nil
 }
 
 // SweepChunks removes chunked uploads idle for longer than ChunkTimeout at

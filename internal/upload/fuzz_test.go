@@ -38,6 +38,12 @@ func FuzzUploadEndpoint(f *testing.F) {
 		{"", "upload_preset=p", "", []byte("file=data:;base64,!!"), false},
 		{"application/x-www-form-urlencoded", "", "", []byte("public_id=../x&file=data:image/png;base64,iVBORw0KGgo="), true},
 		{"application/x-www-form-urlencoded", "", "", []byte("type=private&overwrite=false&use_filename=1&file=data:,x"), true},
+		// A file part ahead of its parameters, and a file field ahead of them.
+		{"multipart/form-data; boundary=x", "", "", []byte("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc\r\n" +
+			"--x\r\nContent-Disposition: form-data; name=\"api_key\"\r\n\r\n" + testKey + "\r\n" +
+			"--x\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\nabc\r\n--x--"), false},
+		{"multipart/form-data; boundary=x", "upload_preset=p", "", []byte("--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\ndata:,a\r\n" +
+			"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\ndata:,b\r\n--x--"), false},
 	}
 	for _, s := range seeds {
 		f.Add(s.ct, s.query, s.rng, s.body, s.sign)

@@ -47,8 +47,14 @@ func (s *Service) refuse(reason string, err error) error {
 	return err
 }
 
-func (s *Service) stageDir() string { return filepath.Join(s.WorkDir, "staging") }
-func (s *Service) chunkDir() string { return filepath.Join(s.WorkDir, "chunks") }
+// The directories under WorkDir of staged files and of chunked uploads.
+const (
+	stagingName = "staging"
+	chunksName  = "chunks"
+)
+
+func (s *Service) stageDir() string { return filepath.Join(s.WorkDir, stagingName) }
+func (s *Service) chunkDir() string { return filepath.Join(s.WorkDir, chunksName) }
 
 // Register adds the upload endpoint to mux.
 func (s *Service) Register(mux *http.ServeMux) {
@@ -90,14 +96,21 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request) error {
 	if action != "upload" && action != "destroy" {
 		return notFound("Unsupported action %s: this gateway supports upload and destroy", truncate(action, 32))
 	}
-	b, err := s.readBody(w, r)
+	b, err := s.readBody(w, r, cloud, action)
 	if err != nil {
 		return err
 	}
 	defer b.discard()
 	p := uploadsig.Collect(b.values)
-	t, err := s.authenticate(r.Context(), cloud, action, p)
-	if err != nil {
+	// The credential was checked before the file part when the parameters
+	// came first; nothing has been added to them since.
+	var t target
+	if b.early != nil {
+		t = *b.early
+	} else if t, err = s.authenticate(r.Context(), cloud, action, p); err != nil {
+		return err
+	}
+	if err := s.stageHeld(b); err != nil {
 		return err
 	}
 	if action == "destroy" {
@@ -119,67 +132,77 @@ type target struct {
 
 func (t target) secret() string { return t.key.APISecret }
 
-// authenticate checks the request's credential: a signature by one of the
-// cloud's API keys, or, for uploads only, an unsigned preset.
+// authenticate checks the request's credential and counts a refusal.
 func (s *Service) authenticate(ctx context.Context, cloud, action string, p uploadsig.Params) (target, error) {
+	t, reason, err := s.check(ctx, cloud, action, p)
+	if reason != "" {
+		return t, s.refuse(reason, err)
+	}
+	return t, err
+}
+
+// check checks the request's credential: a signature by one of the
+// cloud's API keys, or, for uploads only, an unsigned preset. A refusal
+// comes with its reason for the refusal counter; other errors without.
+func (s *Service) check(ctx context.Context, cloud, action string, p uploadsig.Params) (target, string, error) {
 	t := target{cloud: cloud}
 	var bucketName string
 	// No signature plus a preset is an unsigned upload, whether or not the
 	// client also sent its api_key.
 	if p["signature"] == "" && p["upload_preset"] != "" {
 		if action != "upload" {
-			return t, s.refuse("missing_signature", missingParam("signature"))
+			return t, "missing_signature", missingParam("signature")
 		}
 		pr, ok, err := s.Presets.LookupFresh(ctx, p["upload_preset"])
 		if err != nil {
-			return t, internal(err)
+			return t, "", internal(err)
 		}
 		if !ok || pr.CloudName != cloud {
-			return t, s.refuse("unknown_preset", badRequest("Upload preset not found"))
+			return t, "unknown_preset", badRequest("Upload preset not found")
 		}
 		if !pr.Unsigned {
-			return t, s.refuse("signed_preset", badRequest("Upload preset must be whitelisted for unsigned uploads"))
+			return t, "signed_preset", badRequest("Upload preset must be whitelisted for unsigned uploads")
 		}
 		t.preset, bucketName = &pr, pr.Bucket
 	} else {
 		keyID := p["api_key"]
 		if keyID == "" {
-			return t, s.refuse("missing_api_key", missingParam("api_key"))
+			return t, "missing_api_key", missingParam("api_key")
 		}
 		k, ok, err := s.Keys.LookupFresh(ctx, keyID)
 		if err != nil {
-			return t, internal(err)
+			return t, "", internal(err)
 		}
 		if !ok {
-			return t, s.refuse("unknown_key", unauthorized("Unknown API key %s", truncate(keyID, 64)))
+			return t, "unknown_key", unauthorized("Unknown API key %s", truncate(keyID, 64))
 		}
 		if k.CloudName != cloud {
-			return t, s.refuse("wrong_cloud", unauthorized("Invalid cloud_name %s", truncate(cloud, 64)))
+			return t, "wrong_cloud", unauthorized("Invalid cloud_name %s", truncate(cloud, 64))
 		}
 		if p["signature"] == "" {
-			return t, s.refuse("missing_signature", missingParam("signature"))
+			return t, "missing_signature", missingParam("signature")
 		}
 		if err := uploadsig.CheckTimestamp(p["timestamp"], s.Now()); err != nil {
-			return t, s.refuse("timestamp", err)
+			return t, "timestamp", err
 		}
 		if _, err := uploadsig.Verify(p, p["signature"], k.APISecret, s.AllowV1); err != nil {
-			return t, s.refuse("bad_signature", err)
+			return t, "bad_signature", err
 		}
 		t.key, bucketName = k, k.Bucket
 	}
 	bk, ok, err := s.Buckets.Lookup(ctx, bucketName)
 	if err != nil {
-		return t, internal(err)
+		return t, "", internal(err)
 	}
 	if !ok {
-		return t, notFound("Bucket %s of cloud %s does not exist", bucketName, cloud)
+		return t, "", notFound("Bucket %s of cloud %s does not exist", bucketName, cloud)
 	}
 	if bk.OriginKind() != "file" {
-		return t, badRequest("Bucket %s has a read-only http origin; uploads need a bucket with a file:// origin", bucketName)
+		return t, "", badRequest("Bucket %s has a read-only http origin; uploads need a bucket with a file:// origin", bucketName)
 	}
 	t.dir = bk.Dir()
 	if t.dir == "" {
-		return t, internal(errors.New("bucket " + bucketName + " has no directory"))
+		return t, "", internal(errors.New("bucket " + bucketName + " has no directory"))
 	}
-	return t, nil
+	return t, "", nil
 }

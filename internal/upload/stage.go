@@ -3,6 +3,7 @@ package upload
 import (
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/signedgate/gateway/internal/fetch"
@@ -62,11 +64,27 @@ func (s *sink) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// workRoot opens the work directory. Staged files and the parts of chunked
+// uploads are written through it, so a symlink under it cannot send those
+// writes elsewhere.
+func (s *Service) workRoot() (*os.Root, error) {
+	if err := os.MkdirAll(s.WorkDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create work directory: %w", err)
+	}
+	return os.OpenRoot(s.WorkDir)
+}
+
 func (s *Service) newSink() (*sink, error) {
-	if err := os.MkdirAll(s.stageDir(), 0o700); err != nil {
+	r, err := s.workRoot()
+	if err != nil {
+		return nil, internal(err)
+	}
+	defer r.Close()
+	if err := r.MkdirAll(stagingName, 0o700); err != nil {
 		return nil, internal(fmt.Errorf("create staging directory: %w", err))
 	}
-	f, err := os.CreateTemp(s.stageDir(), "upload-*")
+	// A fresh name, created exclusively: never a file or link already there.
+	f, err := r.OpenFile(filepath.Join(stagingName, "upload-"+rand.Text()), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, internal(fmt.Errorf("create staging file: %w", err))
 	}

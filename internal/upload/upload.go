@@ -58,8 +58,17 @@ func readOptions(p uploadsig.Params, t target) (options, error) {
 		return o, badRequest("Invalid type %s: use upload, authenticated or private", truncate(o.typ, 32))
 	}
 	if t.preset != nil {
-		// Unsigned uploads may not replace what is there, nor choose where
-		// outside the preset's folder they land (Cloudinary's rules).
+		// Unsigned uploads always have type upload: anyone may send them,
+		// so they must not reach the namespaces of authenticated and
+		// private assets (where an existing asset's record would be read).
+		// Refused rather than changed, so a caller asking for privacy is
+		// not handed a public asset.
+		if o.typ != assets.Upload {
+			return o, badRequest("Type %s is not allowed when using unsigned upload: unsigned uploads always have type upload", o.typ)
+		}
+		// Nor may they replace what is there (store refuses an existing
+		// public id), nor choose where outside the preset's folder they
+		// land (Cloudinary's rules).
 		o.overwrite = false
 		if t.preset.Folder != "" {
 			o.folder = strings.Trim(t.preset.Folder+"/"+o.folder, "/")
@@ -182,6 +191,14 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 	if err != nil {
 		return nil, internal(err)
 	}
+	if exists && t.preset != nil {
+		// An unsigned request proves nothing about who it comes from:
+		// answering with the existing asset (as overwrite=false does for
+		// signed requests) would hand anyone its tags and context, and
+		// replacing it would let anyone change it. Refuse, saying no more
+		// than that the id is taken.
+		return nil, badRequest("Public ID %s already exists: an unsigned upload cannot replace or return an existing asset", publicID)
+	}
 	if exists && old.ResourceType != rtype {
 		return nil, badRequest("Public ID %s already exists as a %s asset", publicID, old.ResourceType)
 	}
@@ -217,10 +234,18 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 		prev = &old
 	}
 	if err := dir.Store(st.path, a, prev); err != nil {
-		if errors.Is(err, assets.ErrConflict) {
-			return nil, badRequest("Public ID %s conflicts with an existing folder or asset of that name", publicID)
+		var e *Error
+		switch {
+		case errors.Is(err, assets.ErrConflict):
+			e = badRequest("Public ID %s conflicts with an existing folder or asset of that name", publicID)
+		case errors.Is(err, assets.ErrOutside):
+			// A symlink in the bucket points out of it: nothing was written.
+			e = badRequest("Public ID %s cannot be stored: its path leads outside the bucket", publicID)
+		default:
+			return nil, internal(err)
 		}
-		return nil, internal(err)
+		e.Cause = err
+		return nil, e
 	}
 	st.path = "" // moved into place
 	res := s.result(t, a)

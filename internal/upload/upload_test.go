@@ -298,14 +298,14 @@ func TestDeliveryVectorsThroughEndpoint(t *testing.T) {
 	}
 }
 
-// Version 1 signatures (no escaping of "&") are accepted only while
-// GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1 is true; refused, the message shows the
-// version 2 string.
+// Version 1 signatures (no escaping of "&") are refused by default and
+// accepted only when GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1 is true; refused, the
+// message shows the version 2 string.
 func TestSignatureVersion1Setting(t *testing.T) {
 	for _, tc := range []struct {
 		setting    string
 		wantStatus int
-	}{{"", 200}, {"true", 200}, {"false", 401}} {
+	}{{"", 401}, {"true", 200}, {"false", 401}} {
 		t.Run("allow="+tc.setting, func(t *testing.T) {
 			env := map[string]string{}
 			if tc.setting != "" {

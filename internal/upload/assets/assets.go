@@ -15,15 +15,22 @@
 // file it describes (a file:// bucket is local to its machine anyway).
 // Public ids never have a segment starting with ".", so they cannot reach
 // the hidden directories.
+//
+// Every access goes through an os.Root opened on the bucket's directory:
+// a symlink in the bucket (a folder or a file an operator or another tool
+// put there) is followed only while it stays inside, so no write, rename,
+// read or delete of an asset can reach a file outside the bucket.
 package assets
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -105,20 +112,66 @@ func ValidatePublicID(id string) error {
 // Dir is one bucket directory seen as an asset store.
 type Dir string
 
-func (d Dir) typeDir(typ string) string {
+// open opens the bucket directory as the root every access goes through.
+func (d Dir) open() (*os.Root, error) { return os.OpenRoot(string(d)) }
+
+// typeDir is the directory of typ's files, relative to the bucket.
+func typeDir(typ string) string {
 	if typ == Upload {
-		return string(d)
+		return "."
 	}
-	return filepath.Join(string(d), "."+typ)
+	return "." + typ
 }
 
-// FilePath is where a's file lives.
-func (d Dir) FilePath(a Asset) string {
-	return filepath.Join(d.typeDir(a.Type), filepath.FromSlash(a.FileName()))
+// fileName is where a's file lives, relative to the bucket.
+func fileName(a Asset) string {
+	return filepath.Join(typeDir(a.Type), filepath.FromSlash(a.FileName()))
 }
 
-func (d Dir) metaPath(typ, publicID string) string {
-	return filepath.Join(string(d), ".meta", typ, filepath.FromSlash(publicID)+".json")
+// metaName is where the record of (typ, publicID) lives, relative to the bucket.
+func metaName(typ, publicID string) string {
+	return filepath.Join(".meta", typ, filepath.FromSlash(publicID)+".json")
+}
+
+// ErrOutside means a path of the asset leads out of the bucket through a
+// symlink; nothing was written, moved or removed there.
+var ErrOutside = errors.New("path leads outside the bucket")
+
+// ErrConflict means the asset's file or record would replace a folder, its
+// folder is already a file (public ids "a" and "a/b" cannot both be stored,
+// as on any file system), or its file name is taken by a file that is not
+// its own: another asset's (raw "a.png" and image "a" in format png share
+// it) or one put in the bucket by other means.
+var ErrConflict = errors.New("public id conflicts with an existing folder or file")
+
+// isEscape reports os.Root's refusal of a path that leaves the root. The
+// refusal has no exported sentinel; an absolute name is refused with it
+// before any file system access, so that is where it is taken from.
+func isEscape(r *os.Root, err error) bool {
+	_, probe := r.Lstat("/")
+	var pe *os.PathError
+	return err != nil && errors.As(probe, &pe) && errors.Is(err, pe.Err)
+}
+
+// classify maps an os.Root error to ErrOutside or ErrConflict when it is
+// one of those, keeping the original for the log.
+func classify(r *os.Root, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case isEscape(r, err):
+		return fmt.Errorf("%w: %v", ErrOutside, err)
+	case isConflict(err):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return err
+}
+
+// absent reports the errors that mean "no such asset here": missing, a
+// path component that is a file ("a/b" when "a" is a file), or a path that
+// leaves the bucket.
+func absent(r *os.Root, err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || isEscape(r, err)
 }
 
 // Lookup reads the record of (typ, publicID); ok is false when none exists.
@@ -126,17 +179,19 @@ func (d Dir) Lookup(typ, publicID string) (a Asset, ok bool, err error) {
 	if !ValidType(typ) || ValidatePublicID(publicID) != nil {
 		return Asset{}, false, nil
 	}
-	data, err := os.ReadFile(d.metaPath(typ, publicID))
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, errNotDir) {
+	r, err := d.open()
+	if errors.Is(err, fs.ErrNotExist) {
 		return Asset{}, false, nil
 	}
 	if err != nil {
-		// A path component that is a file, not a directory, also means
-		// "no such asset".
-		var pe *os.PathError
-		if errors.As(err, &pe) && isNotDir(pe) {
-			return Asset{}, false, nil
-		}
+		return Asset{}, false, fmt.Errorf("open bucket: %w", err)
+	}
+	defer r.Close()
+	data, err := r.ReadFile(metaName(typ, publicID))
+	if absent(r, err) {
+		return Asset{}, false, nil
+	}
+	if err != nil {
 		return Asset{}, false, fmt.Errorf("read asset record: %w", err)
 	}
 	if err := json.Unmarshal(data, &a); err != nil {
@@ -145,125 +200,43 @@ func (d Dir) Lookup(typ, publicID string) (a Asset, ok bool, err error) {
 	return a, true, nil
 }
 
-var errNotDir = errors.New("not a directory")
-
-// ErrConflict means the asset's file or record would replace a folder, or
-// its folder is already a file: public ids "a" and "a/b" cannot both be
-// stored, as on any file system.
-var ErrConflict = errors.New("public id conflicts with an existing folder or file")
-
-func conflict(err error) error {
-	var pe *os.PathError
-	var le *os.LinkError
-	if (errors.As(err, &pe) && isConflict(pe.Err)) || (errors.As(err, &le) && isConflict(le.Err)) {
-		return fmt.Errorf("%w: %v", ErrConflict, err)
-	}
-	return err
-}
-
-// Store moves the finished file at src into place for a and then writes its
-// record. src must be a file this process may move (it is renamed when on
-// the same file system, else copied). The file is written under a temporary
-// name in its final directory and renamed, so readers never see a part; if
-// the record cannot be written the file is removed again. A replaced asset
-// whose file name changed (another format) has its old file removed.
-func (d Dir) Store(src string, a Asset, old *Asset) error {
-	final := d.FilePath(a)
-	if st, err := os.Stat(final); err == nil && st.IsDir() {
-		return ErrConflict
-	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return fmt.Errorf("create asset directory: %w", conflict(err))
-	}
-	tmp, err := placeBeside(src, final)
+// Open opens a's file for reading. A file that is missing, not a regular
+// file, or reached through a symlink out of the bucket is fs.ErrNotExist.
+func (d Dir) Open(a Asset) (*os.File, error) {
+	r, err := d.open()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("move asset into place: %w", conflict(err))
+	defer r.Close()
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; it changes
+	// nothing for a regular file.
+	f, err := r.OpenFile(fileName(a), os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if absent(r, err) {
+		return nil, fs.ErrNotExist
 	}
-	if err := d.writeRecord(a); err != nil {
-		os.Remove(final)
-		return err
-	}
-	if old != nil {
-		if p := d.FilePath(*old); p != final {
-			os.Remove(p)
-		}
-	}
-	return nil
-}
-
-// placeBeside moves or copies src to a temporary name in dst's directory.
-func placeBeside(src, dst string) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(dst), ".upload-*")
 	if err != nil {
-		return "", fmt.Errorf("create temporary file: %w", err)
+		return nil, err
 	}
-	tmp := f.Name()
-	if err := os.Rename(src, tmp); err == nil {
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return tmp, nil
+		return nil, fs.ErrNotExist
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return "", fmt.Errorf("open staged file: %w", err)
-	}
-	defer in.Close()
-	if _, err := f.ReadFrom(in); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return "", fmt.Errorf("copy staged file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("write asset: %w", err)
-	}
-	return tmp, nil
-}
-
-func (d Dir) writeRecord(a Asset) error {
-	data, err := json.MarshalIndent(a, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode asset record: %w", err)
-	}
-	p := d.metaPath(a.Type, a.PublicID)
-	if st, err := os.Stat(p); err == nil && st.IsDir() {
-		return ErrConflict
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("create record directory: %w", conflict(err))
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".record-*")
-	if err != nil {
-		return fmt.Errorf("create record: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("write record: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write record: %w", err)
-	}
-	if err := os.Rename(f.Name(), p); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("move record into place: %w", conflict(err))
-	}
-	return nil
+	return f, nil
 }
 
 // Delete removes a's record and file; the record goes first so the asset
-// is never listed without its file.
+// is never listed without its file. A file that is already gone, or whose
+// path leaves the bucket, leaves nothing to remove in the bucket.
 func (d Dir) Delete(a Asset) error {
-	if err := os.Remove(d.metaPath(a.Type, a.PublicID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	r, err := d.open()
+	if err != nil {
+		return fmt.Errorf("open bucket: %w", err)
+	}
+	defer r.Close()
+	if err := r.Remove(metaName(a.Type, a.PublicID)); err != nil && !absent(r, err) {
 		return fmt.Errorf("remove asset record: %w", err)
 	}
-	if err := os.Remove(d.FilePath(a)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := r.Remove(fileName(a)); err != nil && !absent(r, err) {
 		return fmt.Errorf("remove asset file: %w", err)
 	}
 	return nil

@@ -96,7 +96,9 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, d uploadsig.Deli
 	if !ok {
 		return apierr.NotFound("resource not found")
 	}
-	f, err := os.Open(dir.FilePath(a))
+	// Opened through the bucket's root: a symlink in the bucket cannot
+	// serve a file from outside it.
+	f, err := dir.Open(a)
 	if errors.Is(err, os.ErrNotExist) {
 		return apierr.NotFound("resource not found")
 	}
