@@ -121,6 +121,13 @@ type Body struct {
 // Write answers with err as JSON and logs it at a level chosen by status:
 // server faults at error level with their cause, refusals at debug level.
 func Write(w http.ResponseWriter, r *http.Request, err error) {
+	WriteAs(w, r, err, func(e *Error) any { return Body{Message: e.Message, Code: e.Code} })
+}
+
+// WriteAs is Write with the body that body makes of the error: a dialect
+// whose clients parse an error format of their own keeps it (Cloudinary's
+// SDKs read {"error":{"message"}}), answered and logged like every other.
+func WriteAs(w http.ResponseWriter, r *http.Request, err error, body func(*Error) any) {
 	e := As(err)
 	log := reqctx.Log(r)
 	switch {
@@ -134,7 +141,7 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Add(k, v)
 		}
 	}
-	WriteJSON(w, e.Status, Body{Message: e.Message, Code: e.Code})
+	WriteJSON(w, e.Status, body(e))
 }
 
 // WriteJSON writes v as a JSON response with status.

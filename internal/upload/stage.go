@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/fetch"
 )
 
@@ -132,7 +133,7 @@ func (s *Service) stage(r io.Reader, filename string) (*staged, error) {
 	return k.finish(nil, filename, "")
 }
 
-func tooLarge(got, max int64) *Error {
+func tooLarge(got, max int64) *apierr.Error {
 	return badRequest("File size too large. Got %d. Maximum is %d.", got, max)
 }
 
