@@ -63,12 +63,30 @@ func (o *fileOrigin) serve(w http.ResponseWriter, r *http.Request) error {
 	h.Set("ETag", etag(st))
 	h.Set("Accept-Ranges", "bytes")
 	setSafetyHeaders(h)
+	if rh := r.Header.Get("Range"); rh != "" {
+		r = withRange(r, rh, st.Size())
+	}
 	// ServeContent answers Range (206, multipart for several ranges, 416),
 	// HEAD and the conditional headers against the ETag set above, and its
 	// io.Copy from an *os.File reaches the connection's sendfile through
 	// the ReaderFrom of every writer on the way.
 	http.ServeContent(&statusWriter{ResponseWriter: w, r: r}, r, "", st.ModTime(), f)
 	return nil
+}
+
+// withRange returns r with its Range header normalised for an object of
+// size bytes (see normalizeRange); r itself is left as it is.
+func withRange(r *http.Request, header string, size int64) *http.Request {
+	out, keep := normalizeRange(header, size)
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Header = r.Header.Clone()
+	if keep {
+		r2.Header.Set("Range", out)
+	} else {
+		r2.Header.Del("Range")
+	}
+	return r2
 }
 
 // open opens objectPath inside the directory, refusing anything that is
