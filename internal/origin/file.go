@@ -27,6 +27,7 @@ func newFileOrigin(dir string) (http.Handler, error) {
 }
 
 func (o *fileOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setNoSniff(w.Header())
 	apierr.HandlerFunc(o.serve).ServeHTTP(w, r)
 }
 
@@ -62,7 +63,7 @@ func (o *fileOrigin) serve(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Type", ContentType(objectPath))
 	h.Set("ETag", etag(st))
 	h.Set("Accept-Ranges", "bytes")
-	setSafetyHeaders(h)
+	sandboxActive(h)
 	if rh := r.Header.Get("Range"); rh != "" {
 		r = withRange(r, rh, st.Size())
 	}

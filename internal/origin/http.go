@@ -69,6 +69,9 @@ func newHTTPOrigin(origin string, rt http.RoundTripper) (http.Handler, error) {
 }
 
 func (o *httpOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Set here rather than on the upstream's answer, so that the
+	// gateway's own refusals (502, 504) carry it too.
+	setNoSniff(w.Header())
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		writeError(w, r, methodNotAllowed(r))
 		return
@@ -102,6 +105,11 @@ func (o *httpOrigin) rewrite(pr *httputil.ProxyRequest) {
 	// the gateway; an origin must never see them.
 	h.Del("Cookie")
 	h.Del("Authorization")
+	// Objects are read, never tunnelled: a protocol switch (WebSocket,
+	// h2c) would make a public bucket a two-way pipe to its origin's
+	// host. Without these, an upstream's 101 is refused by ReverseProxy.
+	h.Del("Upgrade")
+	h.Del("Connection")
 	// GET and HEAD carry no body upstream.
 	pr.Out.Body = http.NoBody
 	pr.Out.ContentLength = 0
@@ -128,6 +136,9 @@ func modifyResponse(res *http.Response) error {
 	h.Del("Set-Cookie")
 	h.Del("Set-Cookie2")
 	h.Del("WWW-Authenticate")
+	// The answer already carries the gateway's nosniff (see ServeHTTP);
+	// the upstream's, whatever it says, would be a second value.
+	h.Del("X-Content-Type-Options")
 	// Object stores often label media as a generic binary; the extension
 	// then says more.
 	ct := h.Get("Content-Type")
@@ -136,7 +147,9 @@ func modifyResponse(res *http.Response) error {
 			h.Set("Content-Type", t)
 		}
 	}
-	setSafetyHeaders(h)
+	// The upstream's Content-Type decides: an HTML page or SVG it serves
+	// is sandboxed like a file's.
+	sandboxActive(h)
 	return nil
 }
 
