@@ -47,6 +47,12 @@ type App struct {
 	Registry *prometheus.Registry
 	// AdminToken is the token /v1 admits.
 	AdminToken string
+	// InstanceID names this instance (unique per process) where it marks
+	// the requests it proxies, so that a request coming back is refused.
+	InstanceID string
+	// OriginGuard refuses bucket origins that would serve the gateway
+	// itself: its own address, or a directory it writes.
+	OriginGuard *bucket.Guard
 	// Buckets is the cached view of buckets.
 	Buckets *bucket.Repo
 	// Fetch fetches user-supplied URLs under the SSRF policy.
@@ -93,6 +99,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		return nil, err
 	}
 	a.AdminToken = token
+	if a.InstanceID, err = newInstanceID(); err != nil {
+		return nil, err
+	}
 	a.Registry = prometheus.NewRegistry()
 	a.Metrics = metrics.New(a.Registry)
 	redirects := cfg.Fetch.MaxRedirects
@@ -150,7 +159,8 @@ func (a *App) onClose(fn func() error) { a.closers = append(a.closers, fn) }
 func (a *App) mountBuckets(m *Mount) error {
 	a.Buckets = bucket.NewRepo(a.Store)
 	a.onClose(func() error { a.Buckets.Close(); return nil })
-	(&bucket.API{Repo: a.Buckets, Now: Now}).Register(m.Admin)
+	a.OriginGuard = originGuard(a.Config)
+	(&bucket.API{Repo: a.Buckets, Guard: a.OriginGuard, Now: Now}).Register(m.Admin)
 	return nil
 }
 

@@ -2,11 +2,16 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/delivery"
 	"github.com/signedgate/gateway/internal/domain"
@@ -35,7 +40,10 @@ func (a *App) mountDelivery(m *Mount) error {
 	a.onClose(func() error { a.Domains.Close(); return nil })
 	(&domain.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
 
-	origins := origin.NewPool(origin.OptionsFrom(a.Config.Origin))
+	opts := origin.OptionsFrom(a.Config.Origin)
+	opts.InstanceID = a.InstanceID
+	opts.CheckDir = a.OriginGuard.CheckDir
+	origins := origin.NewPool(opts)
 	a.onClose(func() error { origins.Close(); return nil })
 
 	cache := token.NewCache(cfg.TokenCacheSize, cfg.TokenCacheMaxAge)
@@ -113,3 +121,46 @@ func (a *App) sweepOrphanKeys() {
 }
 
 func wrapCancel(cancel func()) func() error { return func() error { cancel(); return nil } }
+
+// newInstanceID makes this process's name in Via headers: random, so that
+// two instances (or two runs) never take each other's mark for their own.
+func newInstanceID() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "gateway-" + hex.EncodeToString(b), nil
+}
+
+// originGuard lists what bucket origins must not reach: the gateway's own
+// addresses and every directory it writes.
+func originGuard(cfg config.Config) *bucket.Guard {
+	g := &bucket.Guard{
+		PublicURL:  cfg.PublicURL,
+		ListenAddr: cfg.Addr,
+		Dirs: []bucket.ProtectedDir{
+			{Path: cfg.DataDir, What: "the data directory (GATEWAY_DATA_DIR: admin token, records, uploads)"},
+			{Path: cfg.Jobs.OutputPath(cfg.DataDir), What: "the job output directory (GATEWAY_JOBS_OUTPUT_DIR)"},
+		},
+		// Job, browser and office work directories default to names
+		// starting with "gateway-" in the system temporary directory
+		// (gateway-jobs, gateway-chromium-*, gateway-office-*).
+		TempPatterns: []string{filepath.Join(os.TempDir(), "gateway-*")},
+	}
+	jobsWork := cfg.Jobs.WorkDir
+	if jobsWork == "" {
+		// The jobs service's default; named here even before it exists,
+		// so that the temporary directory itself is refused too.
+		jobsWork = filepath.Join(os.TempDir(), "gateway-jobs")
+	}
+	for _, d := range []bucket.ProtectedDir{
+		{Path: jobsWork, What: "the job work directory (GATEWAY_JOBS_WORK_DIR)"},
+		{Path: cfg.Engines.Chrome.WorkDir, What: "the browser engine's work directory (GATEWAY_ENGINES_CHROME_WORK_DIR)"},
+		{Path: cfg.Engines.Office.WorkDir, What: "the document engine's work directory (GATEWAY_ENGINES_OFFICE_WORK_DIR)"},
+	} {
+		if d.Path != "" {
+			g.Dirs = append(g.Dirs, d)
+		}
+	}
+	return g
+}

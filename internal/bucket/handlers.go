@@ -13,7 +13,10 @@ import (
 // API serves the admin calls on buckets.
 type API struct {
 	Repo *Repo
-	Now  func() time.Time
+	// Guard refuses origins that would serve the gateway itself; nil
+	// checks nothing beyond NormalizeOrigin.
+	Guard *Guard
+	Now   func() time.Time
 }
 
 // Register adds the bucket calls to rt.
@@ -80,6 +83,11 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 		origin, err := NormalizeOrigin(req.Origin)
 		if err != nil {
 			return apierr.Invalid("%v", err)
+		}
+		if a.Guard != nil {
+			if err := a.Guard.Check(origin); err != nil {
+				return apierr.Invalid("%v", err)
+			}
 		}
 		existing, exists, err := a.Repo.Lookup(r.Context(), name)
 		if err != nil {

@@ -119,6 +119,10 @@ func (h *Handler) ServeDomain(w http.ResponseWriter, r *http.Request, bucketName
 // object path in the URL the browser sees.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, urlPrefix string) error {
 	now := h.Now()
+	// Every answer, whatever origin or refusal writes it: a browser must
+	// never guess a bucket file's type (an "image" sniffed as HTML runs on
+	// the delivery domain). Origins set it too; Set keeps one value.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed,
 			"method %s is not allowed on bucket delivery; use GET or HEAD", r.Method).

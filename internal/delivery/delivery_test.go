@@ -327,3 +327,36 @@ func TestHiddenNamesAreNeverDelivered(t *testing.T) {
 		t.Errorf("origin saw %d requests, want only the visible one", n)
 	}
 }
+
+// TestEveryAnswerSaysNoSniff: answers of the origin, rewritten playlists
+// and every refusal carry X-Content-Type-Options: nosniff, once.
+func TestEveryAnswerSaysNoSniff(t *testing.T) {
+	f := newFixture(t, func(h *Handler) { h.Rewrite = rewriteStub })
+	tok := sign(t, privA, "kid-a", token.Claims{})
+	other := sign(t, privB, "kid-b", token.Claims{})
+	tests := []struct {
+		target string
+		hdr    map[string]string
+		status int
+	}{
+		{"/media/open/a.mp4", nil, 200},
+		{"/media/open/a.mp4", map[string]string{"Range": "bytes=0-1"}, 206},
+		{"/media/open/a.mp4", map[string]string{"If-None-Match": `"v1"`}, 304},
+		{"/media/media/films/a.mp4?auth=" + tok, nil, 200},
+		{"/media/media/show/ep1/master.m3u8?auth=" + tok, nil, 200},
+		{"/media/media/films/a.mp4", nil, 401},
+		{"/media/media/films/a.mp4?auth=" + other, nil, 403},
+		{"/media/nosuch/a.mp4", nil, 404},
+		{"/media/open/a/../b.mp4", nil, 400},
+		{"/media/open/missing.mp4", nil, 404},
+	}
+	for _, tt := range tests {
+		a := get(t, f.srv, tt.target, tt.hdr)
+		if a.status != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.target, a.status, tt.status)
+		}
+		if got := a.header.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q, want nosniff once", tt.target, got)
+		}
+	}
+}

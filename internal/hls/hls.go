@@ -19,10 +19,11 @@ const TokenParam = "auth"
 // (segments and variant playlists) and the URI="..." attributes of tags
 // (EXT-X-KEY, EXT-X-MAP, EXT-X-MEDIA, EXT-X-I-FRAME-STREAM-INF, ...). A
 // relative URI that already has an auth parameter gets the new token
-// instead, so rewriting twice gives the same result. URIs with a scheme or
-// a host (another server, data:, skd:) are left as they are, and so is a
-// body that is not a playlist (no #EXTM3U first line) or an empty token.
-// Line endings are kept.
+// instead, so rewriting twice gives the same result. URIs that a player
+// could resolve to another host, or that have a scheme (another server,
+// data:, skd:), are left as they are (see sameHost): the token is never
+// handed to another host. So is a body that is not a playlist (no #EXTM3U
+// first line), or any body when the token is empty. Line endings are kept.
 func RewritePlaylist(body []byte, token string) []byte {
 	if token == "" || !isPlaylist(body) {
 		return body
@@ -119,14 +120,11 @@ func rewriteTag(line []byte, param string) []byte {
 	return line
 }
 
-// withToken adds the token parameter to uri when uri is relative, replacing
-// any auth parameter it already has.
+// withToken adds the token parameter to uri when a player would fetch uri
+// from the playlist's own host (see sameHost), replacing any auth
+// parameter it already has. Every other URI is left as it is.
 func withToken(uri, param string) string {
-	if uri == "" {
-		return uri
-	}
-	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(uri, "//") {
+	if uri == "" || !sameHost(uri) {
 		return uri
 	}
 	base, frag, hasFrag := strings.Cut(uri, "#")

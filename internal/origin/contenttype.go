@@ -47,6 +47,16 @@ var mediaTypes = map[string]string{
 	".csv":  "text/csv; charset=utf-8",
 	".json": "application/json",
 	".xml":  "application/xml",
+	// feeds and other markup, named here rather than left to the system
+	// table, which differs between hosts
+	".rss":   "application/rss+xml",
+	".atom":  "application/atom+xml",
+	".rdf":   "application/rdf+xml",
+	".xhtml": "application/xhtml+xml",
+	".xsl":   "application/xslt+xml",
+	".xslt":  "application/xslt+xml",
+	".js":    "text/javascript; charset=utf-8",
+	".mjs":   "text/javascript; charset=utf-8",
 	// images
 	".jpg":  "image/jpeg",
 	".jpeg": "image/jpeg",
@@ -89,30 +99,90 @@ func ContentType(objectPath string) string {
 	return octetStream
 }
 
-// activeTypes can run script when a browser opens them directly: a bucket's
-// file must not act as a page of the gateway's (or the customer's) domain,
-// so they are served inside a CSP sandbox (a unique origin, no cookies, no
-// storage).
-var activeTypes = []string{
-	"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml",
+// isActive reports whether a browser that opens a response of this
+// Content-Type as a document could run script in it, or render markup that
+// does: such a bucket file must not act as a page of the gateway's (or the
+// customer's) domain, reading its cookies or storage or calling its API
+// with the viewer's credentials, so it is served inside a CSP sandbox (a
+// unique origin: no cookies, no storage, no script).
+//
+// Types are matched by family, not by name, because the system's MIME
+// table and HTTP upstreams name types the gateway never listed
+// (application/rss+xml, application/dash+xml, text/x-server-parsed-html):
+//
+//   - markup: a subtype holding "html", "xml" (text/xml, */*+xml such as
+//     SVG, XHTML, DASH manifests, TTML, RSS, Atom, RDF) or "xsl";
+//   - script: a subtype holding "script" (text/javascript,
+//     application/ecmascript, text/jscript, ...);
+//   - multipart/*: browsers render each part of x-mixed-replace by its own
+//     type, HTML included;
+//   - a missing or malformed type, which a browser may sniff.
+//
+// Left out on purpose: PDF (its scripts run inside the viewer, PDFium or
+// pdf.js, not as a page of the domain, and built-in viewers may refuse to
+// show a document served sandboxed), WebVTT and other text, images other
+// than SVG, media, JSON.
+//
+// A header that names several types ("image/png, text/html", or two
+// Content-Type fields, which a browser reads as one list and takes the last
+// valid type of) is active when any of them is.
+func isActive(contentTypes ...string) bool {
+	if len(contentTypes) == 0 {
+		return true
+	}
+	for _, ct := range contentTypes {
+		for t := range strings.SplitSeq(ct, ",") {
+			if activeType(t) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
-func isActive(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
+func activeType(t string) bool {
+	mt, _, _ := strings.Cut(t, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
-	for _, a := range activeTypes {
-		if mt == a {
+	typ, sub, ok := strings.Cut(mt, "/")
+	if !ok || !isToken(typ) || !isToken(sub) {
+		return true
+	}
+	if typ == "multipart" {
+		return true
+	}
+	for _, family := range []string{"html", "xml", "xsl", "script"} {
+		if strings.Contains(sub, family) {
 			return true
 		}
 	}
 	return false
 }
 
-// setSafetyHeaders adds what every object response carries: no sniffing,
-// and a sandbox for types that could run script.
-func setSafetyHeaders(h http.Header) {
-	h.Set("X-Content-Type-Options", "nosniff")
-	if isActive(h.Get("Content-Type")) {
-		h.Set("Content-Security-Policy", "sandbox")
+// isToken reports whether s is a non-empty RFC 9110 token, the syntax of
+// a media type's type and subtype.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// setNoSniff makes browsers take the Content-Type as it is: without it a
+// file served as text/plain or application/octet-stream could be sniffed
+// as HTML and run. Every answer of an origin carries it, refusals too.
+func setNoSniff(h http.Header) { h.Set("X-Content-Type-Options", "nosniff") }
+
+// sandboxActive adds a CSP sandbox to an answer whose type could run
+// script (see isActive). An upstream's own Content-Security-Policy is
+// kept: a browser enforces every policy it gets.
+func sandboxActive(h http.Header) {
+	if isActive(h.Values("Content-Type")...) {
+		h.Add("Content-Security-Policy", "sandbox")
 	}
 }

@@ -15,18 +15,20 @@ import (
 
 // fileOrigin serves the objects of one local directory.
 type fileOrigin struct {
-	dir  string
-	held atomic.Pointer[heldRoot]
+	dir   string
+	check func(dir string) error // nil: none
+	held  atomic.Pointer[heldRoot]
 }
 
-func newFileOrigin(dir string) (http.Handler, error) {
+func newFileOrigin(dir string, check func(string) error) (http.Handler, error) {
 	if dir == "" || !filepath.IsAbs(dir) {
 		return nil, fmt.Errorf("file origin directory %q is not absolute", dir)
 	}
-	return &fileOrigin{dir: dir}, nil
+	return &fileOrigin{dir: dir, check: check}, nil
 }
 
 func (o *fileOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setNoSniff(w.Header())
 	apierr.HandlerFunc(o.serve).ServeHTTP(w, r)
 }
 
@@ -62,13 +64,31 @@ func (o *fileOrigin) serve(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Type", ContentType(objectPath))
 	h.Set("ETag", etag(st))
 	h.Set("Accept-Ranges", "bytes")
-	setSafetyHeaders(h)
+	sandboxActive(h)
+	if rh := r.Header.Get("Range"); rh != "" {
+		r = withRange(r, rh, st.Size())
+	}
 	// ServeContent answers Range (206, multipart for several ranges, 416),
 	// HEAD and the conditional headers against the ETag set above, and its
 	// io.Copy from an *os.File reaches the connection's sendfile through
 	// the ReaderFrom of every writer on the way.
 	http.ServeContent(&statusWriter{ResponseWriter: w, r: r}, r, "", st.ModTime(), f)
 	return nil
+}
+
+// withRange returns r with its Range header normalised for an object of
+// size bytes (see normalizeRange); r itself is left as it is.
+func withRange(r *http.Request, header string, size int64) *http.Request {
+	out, keep := normalizeRange(header, size)
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Header = r.Header.Clone()
+	if keep {
+		r2.Header.Set("Range", out)
+	} else {
+		r2.Header.Del("Range")
+	}
+	return r2
 }
 
 // open opens objectPath inside the directory, refusing anything that is
@@ -146,15 +166,40 @@ func (o *fileOrigin) root() (*os.Root, error) {
 	if h := o.held.Load(); h != nil && h.id == id {
 		return h.root, nil
 	}
+	if o.check != nil {
+		// The bucket was checked when it was made, but the directory at
+		// its path may since have become another one (a symlink moved to
+		// the data directory, a bucket made before the check existed).
+		real, err := filepath.EvalSymlinks(o.dir)
+		if err != nil {
+			return nil, err
+		}
+		if err := o.check(real); err != nil {
+			return nil, fmt.Errorf("file origin %s refused: %w", o.dir, err)
+		}
+		if st, err = os.Stat(real); err != nil {
+			return nil, err
+		}
+		id = fileID(st)
+	}
 	root, err := os.OpenRoot(o.dir)
 	if err != nil {
 		return nil, err
 	}
+	rst, err := root.Stat(".")
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	if o.check != nil && fileID(rst) != id {
+		// Swapped between the check and the open: not the directory that
+		// was checked. The next request checks again.
+		root.Close()
+		return nil, fmt.Errorf("file origin %s changed while it was opened", o.dir)
+	}
 	// The directory may have changed between the stat and the open: take
 	// the identity of what was opened.
-	if rst, err := root.Stat("."); err == nil {
-		id = fileID(rst)
-	}
+	id = fileID(rst)
 	// A replaced root is left to the garbage collector (os.Root closes
 	// itself then): requests may still be opening files through it.
 	o.held.Store(&heldRoot{root: root, id: id})

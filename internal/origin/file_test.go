@@ -90,7 +90,7 @@ func TestFileOriginCleansPathItself(t *testing.T) {
 	_, dir := fileBucket(t)
 	parent := filepath.Dir(dir)
 	writeFile(t, filepath.Join(parent, "sibling.mp4"), object)
-	h, err := newFileOrigin(dir)
+	h, err := newFileOrigin(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func (s *readFromSpy) ReadFrom(src io.Reader) (int64, error) {
 
 func TestFileOriginBodyReachesReadFrom(t *testing.T) {
 	_, dir := fileBucket(t)
-	h, err := newFileOrigin(dir)
+	h, err := newFileOrigin(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

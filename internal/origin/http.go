@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/signedgate/gateway/internal/apierr"
 )
 
 // newTransport is the one upstream transport of a pool: a clone of the
@@ -33,6 +36,8 @@ func newTransport(o Options) *http.Transport {
 type httpOrigin struct {
 	target *url.URL
 	proxy  *httputil.ReverseProxy
+	// via is this instance's Via entry ("gateway-<id>"); empty: none.
+	via string
 }
 
 var (
@@ -40,7 +45,7 @@ var (
 	_ http.Handler = (*fileOrigin)(nil)
 )
 
-func newHTTPOrigin(origin string, rt http.RoundTripper) (http.Handler, error) {
+func newHTTPOrigin(origin string, rt http.RoundTripper, instanceID string) (http.Handler, error) {
 	target, err := url.Parse(origin)
 	if err != nil {
 		return nil, fmt.Errorf("parse origin: %w", err)
@@ -50,7 +55,7 @@ func newHTTPOrigin(origin string, rt http.RoundTripper) (http.Handler, error) {
 	}
 	target.Path = strings.TrimRight(target.Path, "/")
 	target.RawPath = strings.TrimRight(target.RawPath, "/")
-	o := &httpOrigin{target: target}
+	o := &httpOrigin{target: target, via: instanceID}
 	o.proxy = &httputil.ReverseProxy{
 		Rewrite:        o.rewrite,
 		Transport:      rt,
@@ -69,11 +74,53 @@ func newHTTPOrigin(origin string, rt http.RoundTripper) (http.Handler, error) {
 }
 
 func (o *httpOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Set here rather than on the upstream's answer, so that the
+	// gateway's own refusals (502, 504) carry it too.
+	setNoSniff(w.Header())
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		writeError(w, r, methodNotAllowed(r))
 		return
 	}
+	if o.via != "" && passedThrough(r.Header, o.via) {
+		writeError(w, r, loopDetected())
+		return
+	}
 	o.proxy.ServeHTTP(w, r)
+}
+
+// CodeLoopDetected is the code of a request refused because it already
+// passed through this gateway's proxy.
+const CodeLoopDetected = "LOOP_DETECTED"
+
+func loopDetected() *apierr.Error {
+	return apierr.New(http.StatusLoopDetected, CodeLoopDetected,
+		"this request already passed through this gateway: the bucket's origin leads back to the gateway")
+}
+
+// passedThrough reports whether one of the Via entries of h was added by
+// the instance named id. A client can forge one, but only to have its own
+// request refused.
+func passedThrough(h http.Header, id string) bool {
+	for _, v := range h.Values("Via") {
+		for entry := range strings.SplitSeq(v, ",") {
+			// received-protocol SP received-by [ SP comment ]
+			f := strings.Fields(entry)
+			if len(f) >= 2 && f[1] == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// viaEntry is what this instance adds to Via (RFC 9110, section 7.6.3):
+// the protocol it received the request with, and its id as pseudonym.
+func viaEntry(r *http.Request, id string) string {
+	proto := fmt.Sprintf("%d.%d", r.ProtoMajor, r.ProtoMinor)
+	if r.ProtoMajor >= 2 {
+		proto = strconv.Itoa(r.ProtoMajor)
+	}
+	return proto + " " + id
 }
 
 // rewrite builds the upstream request: the origin's prefix followed by the
@@ -102,6 +149,19 @@ func (o *httpOrigin) rewrite(pr *httputil.ProxyRequest) {
 	// the gateway; an origin must never see them.
 	h.Del("Cookie")
 	h.Del("Authorization")
+	// Objects are read, never tunnelled: a protocol switch (WebSocket,
+	// h2c) would make a public bucket a two-way pipe to its origin's
+	// host. Without these, an upstream's 101 is refused by ReverseProxy.
+	h.Del("Upgrade")
+	h.Del("Connection")
+	// Mark the request as having passed through this instance. If the
+	// origin leads back to the gateway (its own address, a DNS name or a
+	// custom domain of it, another instance leading back), the request
+	// arrives again carrying the mark and is refused instead of looping
+	// until sockets run out. The Via entries of earlier proxies are kept.
+	if o.via != "" {
+		h.Add("Via", viaEntry(pr.In, o.via))
+	}
 	// GET and HEAD carry no body upstream.
 	pr.Out.Body = http.NoBody
 	pr.Out.ContentLength = 0
@@ -128,6 +188,9 @@ func modifyResponse(res *http.Response) error {
 	h.Del("Set-Cookie")
 	h.Del("Set-Cookie2")
 	h.Del("WWW-Authenticate")
+	// The answer already carries the gateway's nosniff (see ServeHTTP);
+	// the upstream's, whatever it says, would be a second value.
+	h.Del("X-Content-Type-Options")
 	// Object stores often label media as a generic binary; the extension
 	// then says more.
 	ct := h.Get("Content-Type")
@@ -136,7 +199,9 @@ func modifyResponse(res *http.Response) error {
 			h.Set("Content-Type", t)
 		}
 	}
-	setSafetyHeaders(h)
+	// The upstream's Content-Type decides: an HTML page or SVG it serves
+	// is sandboxed like a file's.
+	sandboxActive(h)
 	return nil
 }
 

@@ -31,6 +31,16 @@ type Options struct {
 	IdleConnTimeout time.Duration
 	// MaxIdleConnsPerHost keeps this many idle connections per upstream.
 	MaxIdleConnsPerHost int
+
+	// InstanceID names this gateway instance in the Via header of the
+	// requests it proxies; a request that already names it has come back
+	// through a bucket whose origin leads to this gateway, and is refused
+	// (508) instead of being proxied round again. Empty disables both.
+	InstanceID string
+	// CheckDir, when set, is asked about a file origin's directory
+	// (symlinks resolved) each time it is opened; an error keeps it shut
+	// (503). It is the serve-time side of bucket.Guard.
+	CheckDir func(dir string) error
 }
 
 // Defaults of Options.
@@ -69,6 +79,7 @@ const maxCached = 4096
 // (and so its idle connections) among all HTTP origins.
 type Pool struct {
 	transport *http.Transport
+	opts      Options
 
 	mu       sync.Mutex
 	handlers map[string]http.Handler
@@ -76,8 +87,10 @@ type Pool struct {
 
 // NewPool returns a pool whose HTTP origins use opts.
 func NewPool(opts Options) *Pool {
+	opts = opts.withDefaults()
 	return &Pool{
-		transport: newTransport(opts.withDefaults()),
+		transport: newTransport(opts),
+		opts:      opts,
 		handlers:  map[string]http.Handler{},
 	}
 }
@@ -96,9 +109,9 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 	var err error
 	switch b.OriginKind() {
 	case "file":
-		h, err = newFileOrigin(b.Dir())
+		h, err = newFileOrigin(b.Dir(), p.opts.CheckDir)
 	default:
-		h, err = newHTTPOrigin(b.Origin, p.transport)
+		h, err = newHTTPOrigin(b.Origin, p.transport, p.opts.InstanceID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("origin of bucket %q: %w", b.Name, err)
