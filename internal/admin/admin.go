@@ -1,7 +1,8 @@
 // Package admin owns the admin API's common ground: bearer-token
-// authentication, the router every resource registers its /v1 calls on, and
-// the strict JSON decoding of request bodies. Each resource's handlers live
-// beside its own model (buckets here; keys, bases and domains in theirs).
+// authentication, the router every resource registers its /v1 calls on,
+// the strict JSON decoding of request bodies, and Resource, the calls every
+// kind of record shares (list, get, rename, delete). Each resource adds its
+// own calls (creation, a bucket's policy) beside its model.
 package admin
 
 import (
