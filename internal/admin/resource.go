@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -76,11 +76,11 @@ func (res *Resource[T, V]) Find(r *http.Request) (T, error) {
 
 // WriteOne answers with one record, as {One: View(rec)}.
 func (res *Resource[T, V]) WriteOne(w http.ResponseWriter, status int, rec T) {
-	apierr.WriteJSON(w, status, map[string]V{res.One: res.View(rec)})
+	server.WriteJSON(w, status, map[string]V{res.One: res.View(rec)})
 }
 
 func (res *Resource[T, V]) notFound(id string) error {
-	return apierr.NotFound("%s %q does not exist", res.Noun, id)
+	return server.NotFound("%s %q does not exist", res.Noun, id)
 }
 
 func (res *Resource[T, V]) list(w http.ResponseWriter, r *http.Request) error {
@@ -92,7 +92,7 @@ func (res *Resource[T, V]) list(w http.ResponseWriter, r *http.Request) error {
 	for _, rec := range all {
 		out = append(out, res.View(rec))
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]V{res.Many: out})
+	server.WriteJSON(w, http.StatusOK, map[string][]V{res.Many: out})
 	return nil
 }
 
@@ -109,7 +109,7 @@ type renameRequest struct {
 	Name *string `json:"name"`
 }
 
-func (res *Resource[T, V]) rename(maxBody int64) apierr.HandlerFunc {
+func (res *Resource[T, V]) rename(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		rec, err := res.Find(r)
 		if err != nil {
@@ -142,6 +142,6 @@ func (res *Resource[T, V]) delete(w http.ResponseWriter, r *http.Request) error 
 	if res.Deleted != nil {
 		res.Deleted(rec)
 	}
-	apierr.WriteJSON(w, http.StatusOK, OK)
+	server.WriteJSON(w, http.StatusOK, OK)
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -58,13 +58,13 @@ func TestResource(t *testing.T) {
 		View: func(t thing) thingView { return thingView{t.ID, t.Name} },
 		CheckID: func(id string) error {
 			if !strings.HasPrefix(id, "t_") {
-				return apierr.Invalid("%q is not a thing id", id)
+				return server.Invalid("%q is not a thing id", id)
 			}
 			return nil
 		},
 		Rename: func(_ context.Context, t thing, name *string) (thing, error) {
 			if name == nil || *name == "" {
-				return t, apierr.Invalid("name must not be empty")
+				return t, server.Invalid("name must not be empty")
 			}
 			t.Name = *name
 			recs[t.ID] = t

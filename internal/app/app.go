@@ -22,18 +22,17 @@ import (
 	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/domain"
 	"github.com/signedgate/gateway/internal/engine"
-	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs"
-	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/server/fastlane"
+	"github.com/signedgate/gateway/internal/server/tcpmore"
 	"github.com/signedgate/gateway/internal/signedurl"
 	"github.com/signedgate/gateway/internal/signingkeys"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
 	"github.com/signedgate/gateway/internal/store/redisstore"
-	"github.com/signedgate/gateway/internal/tcpmore"
 )
 
 // App is one running gateway instance.
@@ -42,7 +41,7 @@ type App struct {
 	Log     *slog.Logger
 	Store   store.Store
 	Redis   redis.UniversalClient // nil in embedded mode
-	Metrics *metrics.Metrics
+	Metrics *server.Metrics
 	// Registry is the Prometheus registry /metrics serves.
 	Registry *prometheus.Registry
 	// AdminToken is the token /v1 admits.
@@ -103,7 +102,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		return nil, err
 	}
 	a.Registry = prometheus.NewRegistry()
-	a.Metrics = metrics.New(a.Registry)
+	a.Metrics = server.NewMetrics(a.Registry)
 	redirects := cfg.Fetch.MaxRedirects
 	if redirects == 0 {
 		redirects = -1 // the policy reads 0 as "the default"; the operator asked for none

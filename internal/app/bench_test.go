@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/fastlane"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 )
 
 // discardWriter is the cheapest http.ResponseWriter: the benchmarks below

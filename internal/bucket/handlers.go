@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // API serves the admin calls on buckets.
@@ -30,7 +30,7 @@ func (a *API) resource() *admin.Resource[Bucket, Bucket] {
 		ID: func(b Bucket) string { return b.Name }, View: func(b Bucket) Bucket { return b },
 		CheckID: func(name string) error {
 			if err := ValidateName(name); err != nil {
-				return apierr.Invalid("%v", err)
+				return server.Invalid("%v", err)
 			}
 			return nil
 		},
@@ -42,11 +42,11 @@ type putRequest struct {
 	Policy *string `json:"policy"`
 }
 
-func (a *API) put(maxBody int64) apierr.HandlerFunc {
+func (a *API) put(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		name := r.PathValue("id")
 		if err := ValidateName(name); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		var req putRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
@@ -54,11 +54,11 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 		}
 		origin, err := NormalizeOrigin(req.Origin)
 		if err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if a.Guard != nil {
 			if err := a.Guard.Check(origin); err != nil {
-				return apierr.Invalid("%v", err)
+				return server.Invalid("%v", err)
 			}
 		}
 		existing, exists, err := a.Repo.Lookup(r.Context(), name)
@@ -72,7 +72,7 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 		}
 		if req.Policy != nil {
 			if err := ValidatePolicy(*req.Policy); err != nil {
-				return apierr.Invalid("%v", err)
+				return server.Invalid("%v", err)
 			}
 			b.Policy = *req.Policy
 		}
@@ -91,7 +91,7 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 func (a *API) setPolicy(w http.ResponseWriter, r *http.Request) error {
 	policy := r.PathValue("policy")
 	if err := ValidatePolicy(policy); err != nil {
-		return apierr.Invalid("%v", err)
+		return server.Invalid("%v", err)
 	}
 	b, err := a.resource().Find(r)
 	if err != nil {
@@ -102,6 +102,6 @@ func (a *API) setPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Repo.Put(r.Context(), b.Name, b); err != nil {
 		return err
 	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
+	server.WriteJSON(w, http.StatusOK, admin.OK)
 	return nil
 }

@@ -22,10 +22,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/verify"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
@@ -83,7 +82,7 @@ const maxCookieTries = 3
 // segments with a redirect to their cleaned form (query, token included,
 // copied into Location): such paths must be refused instead.
 func (h *Handler) MediaRouter() server.Router {
-	return mediaRouter{apierr.HandlerFunc(h.serveMedia)}
+	return mediaRouter{server.HandlerFunc(h.serveMedia)}
 }
 
 type mediaRouter struct{ handler http.Handler }
@@ -124,7 +123,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, u
 	// the delivery domain). Origins set it too; Set keeps one value.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed,
+		return server.Errorf(http.StatusMethodNotAllowed, server.CodeMethodNotAllowed,
 			"method %s is not allowed on bucket delivery; use GET or HEAD", r.Method).
 			WithHeader("Allow", "GET, HEAD")
 	}
@@ -150,7 +149,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, u
 
 	origin, err := h.Origins.Handler(b)
 	if err != nil {
-		return apierr.Wrap(err, http.StatusBadGateway, "BAD_ORIGIN", "the bucket's origin cannot be reached")
+		return server.WrapError(err, http.StatusBadGateway, "BAD_ORIGIN", "the bucket's origin cannot be reached")
 	}
 	out := originRequest(r, objPath, rest)
 	if claims == nil {
@@ -172,14 +171,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, u
 
 func (h *Handler) bucket(ctx context.Context, name string) (bucket.Bucket, error) {
 	if bucket.ValidateName(name) != nil {
-		return bucket.Bucket{}, apierr.NotFound("bucket does not exist").WithHeader("Cache-Control", noStore)
+		return bucket.Bucket{}, server.NotFound("bucket does not exist").WithHeader("Cache-Control", noStore)
 	}
 	b, ok, err := h.Buckets.Lookup(ctx, name)
 	if err != nil {
-		return bucket.Bucket{}, apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable, "the record store does not answer; try again")
+		return bucket.Bucket{}, server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable, "the record store does not answer; try again")
 	}
 	if !ok {
-		return bucket.Bucket{}, apierr.NotFound("bucket %q does not exist", name).WithHeader("Cache-Control", noStore)
+		return bucket.Bucket{}, server.NotFound("bucket %q does not exist", name).WithHeader("Cache-Control", noStore)
 	}
 	return b, nil
 }
@@ -210,7 +209,7 @@ func (h *Handler) verify(r *http.Request, b bucket.Bucket, objPath, tok string, 
 	for _, t := range candidates {
 		c, err := v.Verify(t, b.Name, objPath, now)
 		if storeErr != nil {
-			return nil, apierr.Wrap(storeErr, http.StatusServiceUnavailable, apierr.CodeUnavailable, "the record store does not answer; try again")
+			return nil, server.WrapError(storeErr, http.StatusServiceUnavailable, server.CodeUnavailable, "the record store does not answer; try again")
 		}
 		if err == nil {
 			return c, nil
@@ -239,7 +238,7 @@ func (h *Handler) refuse(err error) error {
 	}
 	// Refusals must never be cached: the next request may carry a good
 	// token for the same URL, and a shared cache keys without it.
-	return apierr.As(rf).WithHeader("Cache-Control", noStore)
+	return server.AsError(rf).WithHeader("Cache-Control", noStore)
 }
 
 // originRequest is r as the origin must see it: the object path, cleaned

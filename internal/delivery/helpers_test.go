@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -243,4 +243,4 @@ type originFunc func(http.ResponseWriter, *http.Request)
 func (o originFunc) Handler(bucket.Bucket) (http.Handler, error) { return http.HandlerFunc(o), nil }
 
 // writeErr writes an error as the app's handlers do.
-func writeErr(w http.ResponseWriter, r *http.Request, err error) { apierr.Write(w, r, err) }
+func writeErr(w http.ResponseWriter, r *http.Request, err error) { server.WriteError(w, r, err) }

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -38,7 +38,7 @@ func checkPath(r *http.Request, objPath string) error {
 		}
 	}
 	if objPath == "/" || objPath == "" {
-		return apierr.NotFound("name a file inside the bucket")
+		return server.NotFound("name a file inside the bucket")
 	}
 	if !token.CanonicalPath(objPath) {
 		return invalidPath("the path is not canonical: it has a dot segment, an empty segment, a trailing slash, an escape left after decoding, or a control character")
@@ -48,11 +48,11 @@ func checkPath(r *http.Request, objPath string) error {
 	// authenticated or private, their metadata), and dotfiles such as .git
 	// or .env are a classic leak of file-serving proxies.
 	if strings.Contains(objPath, "/.") {
-		return apierr.NotFound("no such object").WithHeader("Cache-Control", noStore)
+		return server.NotFound("no such object").WithHeader("Cache-Control", noStore)
 	}
 	return nil
 }
 
 func invalidPath(msg string) error {
-	return apierr.BadRequest(CodeInvalidPath, "%s", msg).WithHeader("Cache-Control", noStore)
+	return server.BadRequest(CodeInvalidPath, "%s", msg).WithHeader("Cache-Control", noStore)
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -34,7 +34,7 @@ func (a *DomainAPI) resource() *admin.Resource[Domain, DomainView] {
 		ID: func(d Domain) string { return d.ID }, View: domainView,
 		CheckID: func(id string) error {
 			if len(id) > 64 || !strings.HasPrefix(id, "dom_") {
-				return apierr.NotFound("domain %q does not exist", id[:min(len(id), 64)])
+				return server.NotFound("domain %q does not exist", id[:min(len(id), 64)])
 			}
 			return nil
 		},
@@ -58,7 +58,7 @@ type domainCreateRequest struct {
 	Bucket string `json:"bucket"`
 }
 
-func (a *DomainAPI) create(maxBody int64) apierr.HandlerFunc {
+func (a *DomainAPI) create(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req domainCreateRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
@@ -66,26 +66,26 @@ func (a *DomainAPI) create(maxBody int64) apierr.HandlerFunc {
 		}
 		host, err := Normalize(req.Domain)
 		if err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if host == a.OwnHost {
-			return apierr.Invalid("domain %q is the gateway's own public host; it serves every bucket under /media/", host)
+			return server.Invalid("domain %q is the gateway's own public host; it serves every bucket under /media/", host)
 		}
 		if req.Bucket == "" {
-			return apierr.Invalid(`field "bucket" is required: the bucket the domain serves`)
+			return server.Invalid(`field "bucket" is required: the bucket the domain serves`)
 		}
 		if err := bucket.ValidateName(req.Bucket); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if _, ok, err := a.Buckets.Lookup(r.Context(), req.Bucket); err != nil {
 			return err
 		} else if !ok {
-			return apierr.NotFound("bucket %q does not exist", req.Bucket)
+			return server.NotFound("bucket %q does not exist", req.Bucket)
 		}
 		d := Domain{ID: IDOf(host), Domain: host, Bucket: req.Bucket, Created: a.Now().UTC().Truncate(time.Second)}
 		if err := a.Repo.Create(r.Context(), d.ID, d); err != nil {
 			if errors.Is(err, store.ErrExists) {
-				return apierr.New(http.StatusConflict, apierr.CodeConflict, "domain %q is already registered", host)
+				return server.Errorf(http.StatusConflict, server.CodeConflict, "domain %q is already registered", host)
 			}
 			return err
 		}

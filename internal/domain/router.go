@@ -4,10 +4,8 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/fastlane"
-	"github.com/signedgate/gateway/internal/reqctx"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 )
 
 // DomainRouteName labels custom-domain requests in metrics.
@@ -38,13 +36,13 @@ func (rt *DomainRouter) Route(r *http.Request) (http.Handler, string) {
 		// /healthz and /readyz on every host into errors too; left to the
 		// gateway's own routes, a custom-domain request meets the same
 		// store failure on its way to a bucket.
-		reqctx.Log(r).Warn("custom domain lookup failed", "host", host, "err", err)
+		server.Log(r).Warn("custom domain lookup failed", "host", host, "err", err)
 		return nil, ""
 	}
 	if !ok {
 		return nil, ""
 	}
-	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	return server.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return rt.Serve(w, r, d)
 	}), DomainRouteName
 }

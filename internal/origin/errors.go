@@ -6,8 +6,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/reqctx"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // Codes of upstream failures; stable for clients.
@@ -26,23 +25,23 @@ const StatusClientClosed = 499
 // upstream's address, goes to the log only.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(r.Context().Err(), context.Canceled) {
-		reqctx.Log(r).Info("client went away before the origin answered",
+		server.Log(r).Info("client went away before the origin answered",
 			"status", StatusClientClosed, "err", err)
 		return
 	}
 	writeError(w, r, classify(err))
 }
 
-func classify(err error) *apierr.Error {
+func classify(err error) *server.Error {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return apierr.Wrap(err, http.StatusGatewayTimeout, CodeUpstreamTimeout,
+		return server.WrapError(err, http.StatusGatewayTimeout, CodeUpstreamTimeout,
 			"the origin of this bucket did not answer in time")
 	}
-	return apierr.Wrap(err, http.StatusBadGateway, CodeUpstreamUnavailable,
+	return server.WrapError(err, http.StatusBadGateway, CodeUpstreamUnavailable,
 		"the origin of this bucket is unavailable")
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, e *apierr.Error) {
-	apierr.Write(w, r, e)
+func writeError(w http.ResponseWriter, r *http.Request, e *server.Error) {
+	server.WriteError(w, r, e)
 }

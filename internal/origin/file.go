@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // fileOrigin serves the objects of one local directory.
@@ -29,7 +29,7 @@ func newFileOrigin(dir string, check func(string) error) (http.Handler, error) {
 
 func (o *fileOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setNoSniff(w.Header())
-	apierr.HandlerFunc(o.serve).ServeHTTP(w, r)
+	server.HandlerFunc(o.serve).ServeHTTP(w, r)
 }
 
 // Codes of the object errors; stable for clients.
@@ -39,12 +39,12 @@ const (
 	CodePreconditionFailed  = "PRECONDITION_FAILED"
 )
 
-func objectNotFound(objectPath string) *apierr.Error {
-	return apierr.New(http.StatusNotFound, CodeObjectNotFound, "object %q does not exist in this bucket", objectPath)
+func objectNotFound(objectPath string) *server.Error {
+	return server.Errorf(http.StatusNotFound, CodeObjectNotFound, "object %q does not exist in this bucket", objectPath)
 }
 
-func methodNotAllowed(r *http.Request) *apierr.Error {
-	return apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed,
+func methodNotAllowed(r *http.Request) *server.Error {
+	return server.Errorf(http.StatusMethodNotAllowed, server.CodeMethodNotAllowed,
 		"method %s is not allowed on bucket objects; use GET or HEAD", r.Method).
 		WithHeader("Allow", "GET, HEAD")
 }
@@ -104,7 +104,7 @@ func (o *fileOrigin) open(objectPath string) (*os.File, os.FileInfo, error) {
 	}
 	root, err := o.root()
 	if err != nil {
-		return nil, nil, apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+		return nil, nil, server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
 			"the storage of this bucket is unavailable")
 	}
 	f, err := openNonBlocking(root, filepath.FromSlash(clean[1:]))
@@ -119,7 +119,7 @@ func (o *fileOrigin) open(objectPath string) (*os.File, os.FileInfo, error) {
 	if err != nil {
 		// Missing, a directory on the way that is a file, or a symlink
 		// out of the bucket: the object does not exist here.
-		return nil, nil, apierr.Wrap(err, http.StatusNotFound, CodeObjectNotFound,
+		return nil, nil, server.WrapError(err, http.StatusNotFound, CodeObjectNotFound,
 			fmt.Sprintf("object %q does not exist in this bucket", objectPath))
 	}
 	st, err := f.Stat()

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 func TestFileOriginRefusesWhatIsNotAnObjectInside(t *testing.T) {
@@ -72,7 +72,7 @@ func TestFileOriginRefusesWhatIsNotAnObjectInside(t *testing.T) {
 				t.Fatalf("status %d, want %d (body %s)", res.StatusCode, tt.status, body)
 			}
 			if tt.status == 404 {
-				var b apierr.Body
+				var b server.ErrorBody
 				if err := json.Unmarshal(body, &b); err != nil || b.Code != CodeObjectNotFound {
 					t.Errorf("body %s, want code %s", body, CodeObjectNotFound)
 				}
@@ -121,7 +121,7 @@ func TestFileOriginRefusalsAreJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, body := do(t, "GET", srv.URL+"/films/a.mp4", map[string]string{tt.header: tt.value})
-			var b apierr.Body
+			var b server.ErrorBody
 			if err := json.Unmarshal(body, &b); err != nil || b.Code != tt.code {
 				t.Fatalf("body %s, want JSON with code %s", body, tt.code)
 			}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/tcpmore"
+	"github.com/signedgate/gateway/internal/server/tcpmore"
 )
 
 // A file response holds its head for the body (one segment for both) and

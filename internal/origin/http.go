@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // newTransport is the one upstream transport of a pool: a clone of the
@@ -92,8 +92,8 @@ func (o *httpOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // passed through this gateway's proxy.
 const CodeLoopDetected = "LOOP_DETECTED"
 
-func loopDetected() *apierr.Error {
-	return apierr.New(http.StatusLoopDetected, CodeLoopDetected,
+func loopDetected() *server.Error {
+	return server.Errorf(http.StatusLoopDetected, CodeLoopDetected,
 		"this request already passed through this gateway: the bucket's origin leads back to the gateway")
 }
 

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 func TestHTTPOriginRequestUpstream(t *testing.T) {
@@ -102,7 +102,7 @@ func TestHTTPOriginFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := serveBucket(t, NewPool(Options{ResponseHeaderTimeout: 200 * time.Millisecond}), tt.origin)
 			res, body := do(t, "GET", srv.URL+"/a.mp4", nil)
-			var b apierr.Body
+			var b server.ErrorBody
 			if err := json.Unmarshal(body, &b); err != nil {
 				t.Fatalf("body %q is not JSON: %v", body, err)
 			}

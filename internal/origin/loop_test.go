@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 func TestHTTPOriginMarksAndRefusesItsOwnRequests(t *testing.T) {
@@ -32,7 +32,7 @@ func TestHTTPOriginMarksAndRefusesItsOwnRequests(t *testing.T) {
 		"HTTP/2 gateway-0123456789abcdef",
 	} {
 		res, body := do(t, "GET", srv.URL+"/films/a.mp4", map[string]string{"Via": via})
-		var b apierr.Body
+		var b server.ErrorBody
 		_ = json.Unmarshal(body, &b)
 		if res.StatusCode != http.StatusLoopDetected || b.Code != CodeLoopDetected {
 			t.Errorf("Via %q: got %d %s, want 508 %s", via, res.StatusCode, body, CodeLoopDetected)

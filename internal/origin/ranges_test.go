@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // TestFileOriginDegenerateRanges: every answer to a Range is either a 206
@@ -70,7 +70,7 @@ func TestFileOriginDegenerateRanges(t *testing.T) {
 					continue
 				}
 				if tt.status == 416 {
-					var b apierr.Body
+					var b server.ErrorBody
 					if err := json.Unmarshal(body, &b); err != nil || b.Code != CodeRangeNotSatisfiable {
 						t.Errorf("body %s, want code %s", body, CodeRangeNotSatisfiable)
 					}

@@ -4,8 +4,8 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/tcpmore"
+	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/server/tcpmore"
 )
 
 // statusWriter turns http.ServeContent's plain-text refusals (416, 412) into
@@ -18,7 +18,7 @@ type statusWriter struct {
 	swallow bool // the refusal was written; drop ServeContent's text body
 }
 
-var refusals = map[int]apierr.Body{
+var refusals = map[int]server.ErrorBody{
 	http.StatusRequestedRangeNotSatisfiable: {Code: CodeRangeNotSatisfiable,
 		Message: "the requested range is outside the object; its size is in Content-Range"},
 	http.StatusPreconditionFailed: {Code: CodePreconditionFailed,
@@ -40,7 +40,7 @@ func (s *statusWriter) WriteHeader(code int) {
 		s.ResponseWriter.WriteHeader(code)
 		return
 	}
-	apierr.WriteJSON(s.ResponseWriter, code, body)
+	server.WriteJSON(s.ResponseWriter, code, body)
 }
 
 func (s *statusWriter) Write(p []byte) (int, error) {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -35,7 +35,7 @@ func (a *API) resource() *admin.Resource[Base, Base] {
 		ID: func(b Base) string { return b.ID }, View: Base.Public,
 		CheckID: func(id string) error {
 			if err := ValidateID(id); err != nil {
-				return apierr.Invalid("%v", err)
+				return server.Invalid("%v", err)
 			}
 			return nil
 		},
@@ -53,7 +53,7 @@ type createRequest struct {
 	Name   string `json:"name"`
 }
 
-func (a *API) create(maxBody int64) apierr.HandlerFunc {
+func (a *API) create(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req createRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, true); err != nil {
@@ -64,35 +64,35 @@ func (a *API) create(maxBody int64) apierr.HandlerFunc {
 			b.ID = NewID()
 		}
 		if err := ValidateID(b.ID); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if b.Base == "" {
 			b.Base = strings.TrimRight(a.PublicURL, "/") + "/" + b.ID
 		}
 		if err := ValidateBase(b.Base); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if b.Secret == "" {
 			b.Secret = NewSecret()
 		}
 		if err := ValidateSecret(b.Secret); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if len(b.Name) > 200 {
-			return apierr.Invalid("name must be at most 200 characters")
+			return server.Invalid("name must be at most 200 characters")
 		}
 		switch err := a.Repo.Create(r.Context(), b); {
 		case errors.Is(err, store.ErrExists):
-			return apierr.New(http.StatusConflict, apierr.CodeConflict, "signed-URL base %q already exists", b.ID)
+			return server.Errorf(http.StatusConflict, server.CodeConflict, "signed-URL base %q already exists", b.ID)
 		case errors.Is(err, ErrPathTaken):
-			return apierr.New(http.StatusConflict, apierr.CodeConflict,
+			return server.Errorf(http.StatusConflict, server.CodeConflict,
 				"another signed-URL base already has the path %q; bases are told apart by path", b.Path())
 		case err != nil:
 			return err
 		}
 		w.Header().Set("Location", "/v1/signed-url-bases/"+b.ID)
 		w.Header().Set("Cache-Control", "no-store") // the body holds the secret
-		apierr.WriteJSON(w, http.StatusCreated, baseBody{b})
+		server.WriteJSON(w, http.StatusCreated, baseBody{b})
 		return nil
 	}
 }

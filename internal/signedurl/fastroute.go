@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/cache"
-	"github.com/signedgate/gateway/internal/fastlane"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 

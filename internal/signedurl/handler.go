@@ -9,10 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
@@ -36,7 +35,7 @@ type Handler struct {
 	Wait time.Duration
 	// Debug adds the string the gateway signed to signature refusals.
 	Debug   bool
-	Metrics *metrics.Metrics
+	Metrics *server.Metrics
 
 	memo    jobMemo
 	answers answerMemo
@@ -50,15 +49,15 @@ func (h *Handler) Route(r *http.Request) (http.Handler, string) {
 	}
 	b, ok, err := h.Repo.ByPath(r.Context(), r.URL.Path)
 	if err != nil {
-		return apierr.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
-			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+		return server.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+			return server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
 				"signed-URL bases cannot be read right now; retry shortly").WithHeader("Retry-After", "1")
 		}), RouteName
 	}
 	if !ok {
 		return nil, ""
 	}
-	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	return server.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return h.serve(w, r, b)
 	}), RouteName
 }
@@ -96,7 +95,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 	}
 	if err != nil {
 		if errors.Is(err, cache.ErrBackend) {
-			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+			return server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
 				"the result cache is unavailable; retry shortly").WithHeader("Retry-After", "1")
 		}
 		if errors.Is(err, context.Canceled) {
@@ -148,7 +147,7 @@ func (h *Handler) checkJob(rawJob string) (*checkedJob, error) {
 	}
 	for _, t := range job.Tasks {
 		if !jobspec.Supported(t.Operation) {
-			return nil, apierr.New(http.StatusUnprocessableEntity, CodeUnsupportedOperation,
+			return nil, server.Errorf(http.StatusUnprocessableEntity, CodeUnsupportedOperation,
 				"task %q: operation %q is not supported by this gateway", t.Name, t.Operation)
 		}
 	}
@@ -192,11 +191,11 @@ func respond(w http.ResponseWriter, e cache.Entry) {
 		w.Header().Set("Location", e.Location)
 		w.WriteHeader(http.StatusFound)
 	case e.Final && e.HTTPStatus >= 400:
-		apierr.WriteJSON(w, e.HTTPStatus, body)
+		server.WriteJSON(w, e.HTTPStatus, body)
 	case e.Final:
 		// Ended well with nothing to redirect to.
-		apierr.WriteJSON(w, http.StatusOK, body)
+		server.WriteJSON(w, http.StatusOK, body)
 	default:
-		apierr.WriteJSON(w, http.StatusAccepted, body)
+		server.WriteJSON(w, http.StatusAccepted, body)
 	}
 }

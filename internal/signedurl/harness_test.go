@@ -18,7 +18,6 @@ import (
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store/filestore"
 )
@@ -89,7 +88,7 @@ type harness struct {
 	srv     *httptest.Server
 	runner  *fakeRunner
 	handler *Handler
-	metrics *metrics.Metrics
+	metrics *server.Metrics
 }
 
 func newHarness(t testing.TB, debug bool) *harness {
@@ -101,7 +100,7 @@ func newHarness(t testing.TB, debug bool) *harness {
 	t.Cleanup(func() { st.Close() })
 	repo := NewRepo(st)
 	t.Cleanup(repo.Close)
-	m := metrics.New(prometheus.NewRegistry())
+	m := server.NewMetrics(prometheus.NewRegistry())
 	mux := http.NewServeMux()
 	api := &API{Repo: repo, Now: time.Now}
 	api.Register(admin.NewRouter(mux, testToken, 1<<20))

@@ -4,8 +4,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 )
 
 // memo is a map for the hot path whose memory is bounded without

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/fastlane"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 )
 
 func TestJobMemoIsBounded(t *testing.T) {

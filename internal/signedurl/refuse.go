@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
@@ -15,9 +15,9 @@ const FlowName = "signed_url"
 // refuse marks a refusal from urlsig, jobspec or this package as one no
 // cache may keep, and counts it.
 func (h *Handler) refuse(err error) error {
-	e, ok := apierr.Public(err)
+	e, ok := server.PublicError(err)
 	if !ok {
-		e = apierr.Wrap(err, http.StatusBadRequest, apierr.CodeInvalidData, "invalid signed URL")
+		e = server.WrapError(err, http.StatusBadRequest, server.CodeInvalidData, "invalid signed URL")
 	}
 	// A refusal depends on this exact URL: keep it out of shared caches so
 	// a fixed link is not served the old refusal.
@@ -36,7 +36,7 @@ func (h *Handler) refuse(err error) error {
 func (h *Handler) refuseSignature(err error, b Base, q urlsig.Query) error {
 	var ue *verify.Refusal
 	if h.Debug && errors.As(err, &ue) && ue.Code() == urlsig.CodeInvalidSignature {
-		return h.refuse(apierr.New(ue.Status(), ue.Code(), "%s; the gateway signed %q (GATEWAY_SIGNED_URL_DEBUG is on)",
+		return h.refuse(server.Errorf(ue.Status(), ue.Code(), "%s; the gateway signed %q (GATEWAY_SIGNED_URL_DEBUG is on)",
 			ue.Error(), urlsig.StringToSign(b.Base, q.Rest)))
 	}
 	return h.refuse(err)

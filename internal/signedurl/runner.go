@@ -10,7 +10,7 @@ import (
 // Runner starts jobs: the job service, behind the few methods this package
 // needs, so the handler can be tested with a fake.
 type Runner interface {
-	// Submit queues job. A full queue is an *apierr.Error (429).
+	// Submit queues job. A full queue is an *server.Error (429).
 	Submit(job *jobspec.Job) (Job, error)
 }
 

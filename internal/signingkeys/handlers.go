@@ -9,8 +9,8 @@ import (
 	"unicode"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -37,7 +37,7 @@ func (a *KeyAPI) resource() *admin.Resource[KeyRecord, KeyView] {
 		// out of messages and lookups.
 		CheckID: func(id string) error {
 			if !keyIDPattern.MatchString(id) {
-				return apierr.NotFound("signing key %q does not exist", truncate(id))
+				return server.NotFound("signing key %q does not exist", truncate(id))
 			}
 			return nil
 		},
@@ -79,17 +79,17 @@ type keyCreateRequest struct {
 	Name   *string `json:"name"`
 }
 
-func (a *KeyAPI) create(maxBody int64) apierr.HandlerFunc {
+func (a *KeyAPI) create(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req keyCreateRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
 		if req.Bucket == "" {
-			return apierr.Invalid(`field "bucket" is required: the bucket the key signs for`)
+			return server.Invalid(`field "bucket" is required: the bucket the key signs for`)
 		}
 		if err := bucket.ValidateName(req.Bucket); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := validateName(req.Name); err != nil {
 			return err
@@ -99,7 +99,7 @@ func (a *KeyAPI) create(maxBody int64) apierr.HandlerFunc {
 			return err
 		}
 		if !ok {
-			return apierr.NotFound("bucket %q does not exist", req.Bucket)
+			return server.NotFound("bucket %q does not exist", req.Bucket)
 		}
 		privPEM, pubPEM, err := token.GenerateKey(a.Bits)
 		if err != nil {
@@ -119,7 +119,7 @@ func (a *KeyAPI) create(maxBody int64) apierr.HandlerFunc {
 		// no-store: this answer is the only copy of the private key, and no
 		// cache between here and the caller may keep one.
 		w.Header().Set("Cache-Control", "no-store")
-		apierr.WriteJSON(w, http.StatusCreated, map[string]keyCreated{"signing_key": {
+		server.WriteJSON(w, http.StatusCreated, map[string]keyCreated{"signing_key": {
 			ID: rec.ID, Bucket: rec.Bucket, PrivateKey: string(privPEM),
 			Created: rec.Created.Format(CreatedLayout), Name: rec.Name,
 		}})
@@ -136,10 +136,10 @@ func validateName(name *string) error {
 		return nil
 	}
 	if len(*name) > maxNameLen {
-		return apierr.Invalid("name is longer than %d bytes", maxNameLen)
+		return server.Invalid("name is longer than %d bytes", maxNameLen)
 	}
 	if strings.IndexFunc(*name, unicode.IsControl) >= 0 {
-		return apierr.Invalid("name must not contain control characters")
+		return server.Invalid("name must not contain control characters")
 	}
 	return nil
 }

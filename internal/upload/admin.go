@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -58,29 +58,29 @@ type createKeyRequest struct {
 
 func (a *AdminAPI) checkBucket(ctx context.Context, name string) error {
 	if name == "" {
-		return apierr.Invalid("bucket is required: the bucket uploads of this cloud are stored in")
+		return server.Invalid("bucket is required: the bucket uploads of this cloud are stored in")
 	}
 	if err := bucket.ValidateName(name); err != nil {
-		return apierr.Invalid("%v", err)
+		return server.Invalid("%v", err)
 	}
 	_, ok, err := a.Buckets.Lookup(ctx, name)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return apierr.Invalid("bucket %q does not exist; create it first with PUT /v1/buckets/%s", name, name)
+		return server.Invalid("bucket %q does not exist; create it first with PUT /v1/buckets/%s", name, name)
 	}
 	return nil
 }
 
-func (a *AdminAPI) createKey(maxBody int64) apierr.HandlerFunc {
+func (a *AdminAPI) createKey(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req createKeyRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
 		if err := ValidateCloudName(req.CloudName); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := a.checkBucket(r.Context(), req.Bucket); err != nil {
 			return err
@@ -90,21 +90,21 @@ func (a *AdminAPI) createKey(maxBody int64) apierr.HandlerFunc {
 		if k.APIKey == "" {
 			k.APIKey = NewKeyID()
 		} else if err := ValidateKey(k.APIKey); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if k.APISecret == "" {
 			k.APISecret = NewSecret()
 		} else if err := ValidateSecret(k.APISecret); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := a.Keys.Create(r.Context(), k.APIKey, k); err != nil {
 			if errors.Is(err, store.ErrExists) {
-				return apierr.New(http.StatusConflict, apierr.CodeConflict, "api_key %q already exists", k.APIKey)
+				return server.Errorf(http.StatusConflict, server.CodeConflict, "api_key %q already exists", k.APIKey)
 			}
 			return err
 		}
 		// The only answer that ever shows the secret.
-		apierr.WriteJSON(w, http.StatusCreated, keyBody{k})
+		server.WriteJSON(w, http.StatusCreated, keyBody{k})
 		return nil
 	}
 }
@@ -117,17 +117,17 @@ type createPresetRequest struct {
 	Folder    string `json:"folder"`
 }
 
-func (a *AdminAPI) createPreset(maxBody int64) apierr.HandlerFunc {
+func (a *AdminAPI) createPreset(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req createPresetRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
 		if err := ValidatePresetName(req.Name); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := ValidateCloudName(req.CloudName); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := a.checkBucket(r.Context(), req.Bucket); err != nil {
 			return err
@@ -135,14 +135,14 @@ func (a *AdminAPI) createPreset(maxBody int64) apierr.HandlerFunc {
 		folder := strings.Trim(req.Folder, "/")
 		if folder != "" {
 			if err := ValidatePublicID(folder); err != nil {
-				return apierr.Invalid("folder: %v", err)
+				return server.Invalid("folder: %v", err)
 			}
 		}
 		p := Preset{Name: req.Name, CloudName: req.CloudName, Bucket: req.Bucket, Unsigned: req.Unsigned,
 			Folder: folder, Created: a.Now().UTC().Truncate(time.Second)}
 		if err := a.Presets.Create(r.Context(), p.Name, p); err != nil {
 			if errors.Is(err, store.ErrExists) {
-				return apierr.New(http.StatusConflict, apierr.CodeConflict, "upload preset %q already exists", p.Name)
+				return server.Errorf(http.StatusConflict, server.CodeConflict, "upload preset %q already exists", p.Name)
 			}
 			return err
 		}

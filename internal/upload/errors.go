@@ -3,35 +3,35 @@ package upload
 import (
 	"net/http"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
-// Refusals of the upload endpoint are *apierr.Error values (and the
+// Refusals of the upload endpoint are *server.Error values (and the
 // *verify.Refusal values of uploadsig), written by the one error writer in
 // Cloudinary's dialect, {"error":{"message":"..."}}, instead of the
 // gateway's {"message","code"}: the SDKs parse that body and show the
 // message to their users. Statuses are among 400, 401, 404, 420, 429 and
 // 500: the Node SDK reads the JSON message only for those.
 
-func badRequest(format string, args ...any) *apierr.Error {
-	return apierr.New(http.StatusBadRequest, apierr.CodeInvalidData, format, args...)
+func badRequest(format string, args ...any) *server.Error {
+	return server.Errorf(http.StatusBadRequest, server.CodeInvalidData, format, args...)
 }
 
-func unauthorized(format string, args ...any) *apierr.Error {
-	return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, format, args...)
+func unauthorized(format string, args ...any) *server.Error {
+	return server.Errorf(http.StatusUnauthorized, server.CodeUnauthorized, format, args...)
 }
 
-func notFound(format string, args ...any) *apierr.Error {
-	return apierr.NotFound(format, args...)
+func notFound(format string, args ...any) *server.Error {
+	return server.NotFound(format, args...)
 }
 
-func internal(cause error) *apierr.Error {
-	return apierr.Wrap(cause, http.StatusInternalServerError, apierr.CodeInternal, internalMessage)
+func internal(cause error) *server.Error {
+	return server.WrapError(cause, http.StatusInternalServerError, server.CodeInternal, internalMessage)
 }
 
 const internalMessage = "Internal error; the request id in X-Request-Id identifies it in the log"
 
-func missingParam(name string) *apierr.Error {
+func missingParam(name string) *server.Error {
 	return badRequest("Missing required parameter - %s", name)
 }
 
@@ -42,10 +42,10 @@ type errorBody struct {
 }
 
 // cloudinaryBody is an error as Cloudinary's SDKs read it.
-func cloudinaryBody(e *apierr.Error) any {
+func cloudinaryBody(e *server.Error) any {
 	var body errorBody
 	body.Error.Message = e.Message
-	if e.Code == apierr.CodeInternal {
+	if e.Code == server.CodeInternal {
 		body.Error.Message = internalMessage
 	}
 	return body
@@ -53,5 +53,5 @@ func cloudinaryBody(e *apierr.Error) any {
 
 // writeError answers with err in Cloudinary's dialect.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	apierr.WriteAs(w, r, err, cloudinaryBody)
+	server.WriteErrorAs(w, r, err, cloudinaryBody)
 }

@@ -1,6 +1,7 @@
-// Package metrics owns the gateway's Prometheus collectors. They are
+package server
+
+// This file owns the gateway's Prometheus collectors. They are
 // registered on an injected registry, so tests and embedders get their own.
-package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,9 +22,9 @@ type Metrics struct {
 	FastLane prometheus.Counter
 }
 
-// New makes the collectors and registers them, with the Go and process
+// NewMetrics makes the collectors and registers them, with the Go and process
 // collectors, on reg.
-func New(reg prometheus.Registerer) *Metrics {
+func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_http_requests_total",

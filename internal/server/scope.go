@@ -1,6 +1,7 @@
-// Package reqctx owns the per-request state that middleware puts into a
+package server
+
+// This file owns the per-request state that middleware puts into a
 // request's context: its id and the logger that carries that id.
-package reqctx
 
 import (
 	"context"
@@ -35,20 +36,20 @@ func (s *Scope) Logger() *slog.Logger {
 
 type scopeKey struct{}
 
-// With returns ctx carrying s.
-func With(ctx context.Context, s *Scope) context.Context {
+// WithScope returns ctx carrying s.
+func WithScope(ctx context.Context, s *Scope) context.Context {
 	return context.WithValue(ctx, scopeKey{}, s)
 }
 
-// From returns the scope of ctx, or nil.
-func From(ctx context.Context) *Scope {
+// ScopeOf returns the scope of ctx, or nil.
+func ScopeOf(ctx context.Context) *Scope {
 	s, _ := ctx.Value(scopeKey{}).(*Scope)
 	return s
 }
 
 // Logger returns the request-scoped logger of ctx, or slog's default.
 func Logger(ctx context.Context) *slog.Logger {
-	if s := From(ctx); s != nil {
+	if s := ScopeOf(ctx); s != nil {
 		return s.Logger()
 	}
 	return slog.Default()

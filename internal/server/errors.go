@@ -1,16 +1,15 @@
-// Package apierr owns the gateway's error contract: handlers return errors
+package server
+
+// This file owns the gateway's error contract: handlers return errors
 // that carry an HTTP status, a stable machine-readable code and a public
-// message, and one function (Write) turns any error into a response. Internal
+// message, and one function (WriteError) turns any error into a response. Internal
 // detail travels in the wrapped cause and goes to the log, never to the client.
-package apierr
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-
-	"github.com/signedgate/gateway/internal/reqctx"
 )
 
 // Error is an error with a public face.
@@ -33,13 +32,13 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
-// New makes an error with a status, code and public message.
-func New(status int, code, format string, args ...any) *Error {
+// Errorf makes an error with a status, code and public message.
+func Errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Wrap keeps cause for the log behind a public status, code and message.
-func Wrap(cause error, status int, code, message string) *Error {
+// WrapError keeps cause for the log behind a public status, code and message.
+func WrapError(cause error, status int, code, message string) *Error {
 	return &Error{Status: status, Code: code, Message: message, Cause: cause}
 }
 
@@ -67,30 +66,30 @@ const (
 
 // Shorthands for the most common refusals.
 func NotFound(format string, args ...any) *Error {
-	return New(http.StatusNotFound, CodeNotFound, format, args...)
+	return Errorf(http.StatusNotFound, CodeNotFound, format, args...)
 }
 
 func BadRequest(code, format string, args ...any) *Error {
-	return New(http.StatusBadRequest, code, format, args...)
+	return Errorf(http.StatusBadRequest, code, format, args...)
 }
 
 func Invalid(format string, args ...any) *Error {
-	return New(http.StatusBadRequest, CodeInvalidData, format, args...)
+	return Errorf(http.StatusBadRequest, CodeInvalidData, format, args...)
 }
 
 // Coded is an error that says how it is answered: an HTTP status, a stable
 // code, and as its Error() a message that is safe to show to the client.
 // The verifiers' refusals (verify.Refusal) and refused jobs are Coded, so
-// Write answers them as they are, with no adapter per dialect.
+// WriteError answers them as they are, with no adapter per dialect.
 type Coded interface {
 	error
 	Status() int
 	Code() string
 }
 
-// Public returns the *Error in err's chain, or the Coded error there as an
+// PublicError returns the *Error in err's chain, or the Coded error there as an
 // *Error; false when err has no public face.
-func Public(err error) (*Error, bool) {
+func PublicError(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) {
 		return e, true
@@ -102,34 +101,34 @@ func Public(err error) (*Error, bool) {
 	return nil, false
 }
 
-// As returns err's public face (see Public), or an internal error that
+// AsError returns err's public face (see PublicError), or an internal error that
 // hides err.
-func As(err error) *Error {
-	if e, ok := Public(err); ok {
+func AsError(err error) *Error {
+	if e, ok := PublicError(err); ok {
 		return e
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal,
 		Message: "internal error; the request id in X-Request-Id identifies it in the log", Cause: err}
 }
 
-// Body is the JSON shape of every error response.
-type Body struct {
+// ErrorBody is the JSON shape of every error response.
+type ErrorBody struct {
 	Message string `json:"message"`
 	Code    string `json:"code"`
 }
 
-// Write answers with err as JSON and logs it at a level chosen by status:
+// WriteError answers with err as JSON and logs it at a level chosen by status:
 // server faults at error level with their cause, refusals at debug level.
-func Write(w http.ResponseWriter, r *http.Request, err error) {
-	WriteAs(w, r, err, func(e *Error) any { return Body{Message: e.Message, Code: e.Code} })
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteErrorAs(w, r, err, func(e *Error) any { return ErrorBody{Message: e.Message, Code: e.Code} })
 }
 
-// WriteAs is Write with the body that body makes of the error: a dialect
+// WriteErrorAs is WriteError with the body that body makes of the error: a dialect
 // whose clients parse an error format of their own keeps it (Cloudinary's
 // SDKs read {"error":{"message"}}), answered and logged like every other.
-func WriteAs(w http.ResponseWriter, r *http.Request, err error, body func(*Error) any) {
-	e := As(err)
-	log := reqctx.Log(r)
+func WriteErrorAs(w http.ResponseWriter, r *http.Request, err error, body func(*Error) any) {
+	e := AsError(err)
+	log := Log(r)
 	switch {
 	case e.Status >= 500:
 		log.Error("request failed", "status", e.Status, "code", e.Code, "err", err)
@@ -161,9 +160,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // HandlerFunc is an http handler that returns an error instead of writing it.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// ServeHTTP runs h and writes its error, if any, through Write.
+// ServeHTTP runs h and writes its error, if any, through WriteError.
 func (h HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h(w, r); err != nil {
-		Write(w, r, err)
+		WriteError(w, r, err)
 	}
 }

@@ -1,4 +1,4 @@
-package apierr
+package server
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ func TestWriteAnswersEveryShape(t *testing.T) {
 		want string
 		code int
 	}{
-		{"own error", New(http.StatusConflict, CodeConflict, "taken"), `{"message":"taken","code":"CONFLICT"}`, 409},
+		{"own error", Errorf(http.StatusConflict, CodeConflict, "taken"), `{"message":"taken","code":"CONFLICT"}`, 409},
 		{"wrapped own error", fmt.Errorf("create: %w", Invalid("bad name")), `{"message":"bad name","code":"INVALID_DATA"}`, 400},
 		{"a verifier's refusal", fmt.Errorf("check: %w", refusal), `{"message":"invalid signature","code":"INVALID_SIGNATURE"}`, 403},
 		{"anything else hides its text", errors.New("dial tcp 10.0.0.1: secret detail"),
@@ -27,7 +27,7 @@ func TestWriteAnswersEveryShape(t *testing.T) {
 	}
 	for _, tt := range tests {
 		w := httptest.NewRecorder()
-		Write(w, httptest.NewRequest("GET", "/", nil), tt.err)
+		WriteError(w, httptest.NewRequest("GET", "/", nil), tt.err)
 		if got := strings.TrimSpace(w.Body.String()); w.Code != tt.code || got != tt.want {
 			t.Errorf("%s: got %d %s, want %d %s", tt.name, w.Code, got, tt.code, tt.want)
 		}
@@ -37,10 +37,10 @@ func TestWriteAnswersEveryShape(t *testing.T) {
 	}
 }
 
-func TestWriteAsKeepsADialectsBody(t *testing.T) {
+func TestWriteErrorAsKeepsADialectsBody(t *testing.T) {
 	w := httptest.NewRecorder()
 	err := Invalid("Missing required parameter - file").WithHeader("Retry-After", "1")
-	WriteAs(w, httptest.NewRequest("POST", "/", nil), err, func(e *Error) any {
+	WriteErrorAs(w, httptest.NewRequest("POST", "/", nil), err, func(e *Error) any {
 		return map[string]map[string]string{"error": {"message": e.Message}}
 	})
 	if got := strings.TrimSpace(w.Body.String()); w.Code != 400 || got != `{"error":{"message":"Missing required parameter - file"}}` {
