@@ -20,16 +20,15 @@ import (
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/cache"
-	"github.com/signedgate/gateway/internal/domain"
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/outputs"
+	"github.com/signedgate/gateway/internal/proxy"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/server/tcpmore"
 	"github.com/signedgate/gateway/internal/signedurl"
-	"github.com/signedgate/gateway/internal/signingkeys"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
 	"github.com/signedgate/gateway/internal/store/redisstore"
@@ -58,8 +57,8 @@ type App struct {
 	Fetch *fetch.Client
 	// SigningKeys and Domains are the cached views of bucket delivery's
 	// signing keys and custom domains.
-	SigningKeys *signingkeys.KeyRepo
-	Domains     *domain.DomainRepo
+	SigningKeys *proxy.KeyRepo
+	Domains     *proxy.DomainRepo
 	// Engines are the conversion engines jobs run.
 	Engines *engine.Registry
 	// Outputs keeps job outputs and serves them at signed URLs.

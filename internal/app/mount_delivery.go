@@ -13,11 +13,8 @@ import (
 
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/delivery"
-	"github.com/signedgate/gateway/internal/domain"
-	"github.com/signedgate/gateway/internal/hls"
-	"github.com/signedgate/gateway/internal/origin"
-	"github.com/signedgate/gateway/internal/signingkeys"
+	"github.com/signedgate/gateway/internal/proxy"
+	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
@@ -30,15 +27,15 @@ func (a *App) mountDelivery(m *Mount) error {
 	if err != nil {
 		return err
 	}
-	ownHost := domain.HostOf(pub.Host)
+	ownHost := proxy.HostOf(pub.Host)
 
-	a.SigningKeys = signingkeys.NewKeyRepo(a.Store)
+	a.SigningKeys = proxy.NewKeyRepo(a.Store)
 	a.onClose(func() error { a.SigningKeys.Close(); return nil })
-	(&signingkeys.KeyAPI{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: Now}).Register(m.Admin)
+	(&proxy.KeyAPI{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: Now}).Register(m.Admin)
 
-	a.Domains = domain.NewDomainRepo(a.Store)
+	a.Domains = proxy.NewDomainRepo(a.Store)
 	a.onClose(func() error { a.Domains.Close(); return nil })
-	(&domain.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
+	(&proxy.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
 
 	opts := origin.OptionsFrom(a.Config.Origin)
 	opts.InstanceID = a.InstanceID
@@ -47,7 +44,7 @@ func (a *App) mountDelivery(m *Mount) error {
 	a.onClose(func() error { origins.Close(); return nil })
 
 	cache := token.NewCache(cfg.TokenCacheSize, cfg.TokenCacheMaxAge)
-	h := &delivery.Handler{
+	h := &proxy.Handler{
 		Buckets:          a.Buckets,
 		Keys:             a.SigningKeys,
 		Origins:          origins,
@@ -60,14 +57,14 @@ func (a *App) mountDelivery(m *Mount) error {
 		CacheControl:     strings.TrimSpace(cfg.AuthenticatedCacheControl),
 	}
 	if cfg.RewritePlaylists {
-		h.Rewrite = hls.RewritePlaylist
+		h.Rewrite = proxy.RewritePlaylist
 	}
 
 	// A key deleted on any instance reaches every instance through the
 	// store's notifications: the cached collection reloads (so lookups
 	// refuse the key) and its verified tokens leave the cache.
 	a.onClose(wrapCancel(a.Store.Subscribe(func(ch store.Change) {
-		if ch.Kind == signingkeys.KeyKind && ch.ID != "" {
+		if ch.Kind == proxy.KeyKind && ch.ID != "" {
 			cache.DropKey(ch.ID)
 			a.SigningKeys.Forget(ch.ID)
 		}
@@ -76,9 +73,9 @@ func (a *App) mountDelivery(m *Mount) error {
 
 	// Custom domains first: they own every path on their host, /media/
 	// included. Then /media/ on every other host, ahead of the mux (see
-	// delivery.Handler.MediaRouter).
+	// proxy.Handler.MediaRouter).
 	m.Routes.Hosts = append(m.Routes.Hosts,
-		&domain.DomainRouter{Repo: a.Domains, OwnHost: ownHost, Serve: func(w http.ResponseWriter, r *http.Request, d domain.Domain) error {
+		&proxy.DomainRouter{Repo: a.Domains, OwnHost: ownHost, Serve: func(w http.ResponseWriter, r *http.Request, d proxy.Domain) error {
 			return h.ServeDomain(w, r, d.Bucket)
 		}},
 		h.MediaRouter(),

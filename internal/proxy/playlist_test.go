@@ -1,4 +1,4 @@
-package hls
+package proxy
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-const token = "eyJhbGciOiJSUzI1NiJ9.eyJ1cmkiOiIifQ.c2ln"
+const playlistToken = "eyJhbGciOiJSUzI1NiJ9.eyJ1cmkiOiIifQ.c2ln"
 
 func TestRewritePlaylist(t *testing.T) {
 	tests := []struct {
@@ -21,10 +21,10 @@ func TestRewritePlaylist(t *testing.T) {
 				"#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI=\"360p/iframes.m3u8\"\n" +
 				"https://cdn.example.com/720p/index.m3u8\n",
 			want: "#EXTM3U\n" +
-				"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"en, main\",URI=\"audio/en.m3u8?auth=" + token + "\"\n" +
+				"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"en, main\",URI=\"audio/en.m3u8?auth=" + playlistToken + "\"\n" +
 				"#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,CODECS=\"avc1.4d401e,mp4a.40.2\",AUDIO=\"aud\"\n" +
-				"360p/index.m3u8?auth=" + token + "\n" +
-				"#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI=\"360p/iframes.m3u8?auth=" + token + "\"\n" +
+				"360p/index.m3u8?auth=" + playlistToken + "\n" +
+				"#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI=\"360p/iframes.m3u8?auth=" + playlistToken + "\"\n" +
 				"https://cdn.example.com/720p/index.m3u8\n",
 		},
 		{
@@ -45,15 +45,15 @@ func TestRewritePlaylist(t *testing.T) {
 			want: "#EXTM3U\r\n" +
 				"#EXT-X-VERSION:7\r\n" +
 				"#EXT-X-TARGETDURATION:2\r\n" +
-				"#EXT-X-KEY:METHOD=AES-128,URI=\"keys/k1.bin?auth=" + token + "\",IV=0x00000000000000000000000000000001\r\n" +
-				"#EXT-X-MAP:URI=\"init.mp4?auth=" + token + "\",BYTERANGE=\"720@0\"\r\n" +
+				"#EXT-X-KEY:METHOD=AES-128,URI=\"keys/k1.bin?auth=" + playlistToken + "\",IV=0x00000000000000000000000000000001\r\n" +
+				"#EXT-X-MAP:URI=\"init.mp4?auth=" + playlistToken + "\",BYTERANGE=\"720@0\"\r\n" +
 				"#EXTINF:2.000,\r\n" +
-				"seg0.m4s?auth=" + token + "\r\n" +
+				"seg0.m4s?auth=" + playlistToken + "\r\n" +
 				"# a comment with seg.ts?x\r\n" +
 				"#EXTINF:2.000,\r\n" +
-				"  seg1.m4s?v=2&auth=" + token + "  \r\n" +
+				"  seg1.m4s?v=2&auth=" + playlistToken + "  \r\n" +
 				"#EXTINF:2.000,\r\n" +
-				"/abs/seg2.m4s?v=3&auth=" + token + "#t=1\r\n" +
+				"/abs/seg2.m4s?v=3&auth=" + playlistToken + "#t=1\r\n" +
 				"#EXT-X-ENDLIST\r\n",
 		},
 		{
@@ -78,12 +78,12 @@ func TestRewritePlaylist(t *testing.T) {
 		{
 			name: "tags without URI and METHOD=NONE keys",
 			in:   "#EXTM3U\n#EXT-X-KEY:METHOD=NONE\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00Z\n#EXTINF:2,title=\"a,b\"\nseg.ts\n",
-			want: "#EXTM3U\n#EXT-X-KEY:METHOD=NONE\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00Z\n#EXTINF:2,title=\"a,b\"\nseg.ts?auth=" + token + "\n",
+			want: "#EXTM3U\n#EXT-X-KEY:METHOD=NONE\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00Z\n#EXTINF:2,title=\"a,b\"\nseg.ts?auth=" + playlistToken + "\n",
 		},
 		{
 			name: "byte order mark",
 			in:   "\ufeff#EXTM3U\nseg.ts\n",
-			want: "\ufeff#EXTM3U\nseg.ts?auth=" + token + "\n",
+			want: "\ufeff#EXTM3U\nseg.ts?auth=" + playlistToken + "\n",
 		},
 		{
 			name: "not a playlist",
@@ -93,11 +93,11 @@ func TestRewritePlaylist(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := string(RewritePlaylist([]byte(tt.in), token))
+			got := string(RewritePlaylist([]byte(tt.in), playlistToken))
 			if got != tt.want {
 				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
 			}
-			if again := string(RewritePlaylist([]byte(got), token)); again != got {
+			if again := string(RewritePlaylist([]byte(got), playlistToken)); again != got {
 				t.Errorf("rewriting twice changed the playlist:\n%q", again)
 			}
 		})

@@ -1,4 +1,4 @@
-package domain
+package proxy
 
 import (
 	"errors"
@@ -64,7 +64,7 @@ func (a *DomainAPI) create(maxBody int64) server.HandlerFunc {
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
-		host, err := Normalize(req.Domain)
+		host, err := NormalizeDomain(req.Domain)
 		if err != nil {
 			return server.Invalid("%v", err)
 		}
@@ -82,7 +82,7 @@ func (a *DomainAPI) create(maxBody int64) server.HandlerFunc {
 		} else if !ok {
 			return server.NotFound("bucket %q does not exist", req.Bucket)
 		}
-		d := Domain{ID: IDOf(host), Domain: host, Bucket: req.Bucket, Created: a.Now().UTC().Truncate(time.Second)}
+		d := Domain{ID: DomainIDOf(host), Domain: host, Bucket: req.Bucket, Created: a.Now().UTC().Truncate(time.Second)}
 		if err := a.Repo.Create(r.Context(), d.ID, d); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return server.Errorf(http.StatusConflict, server.CodeConflict, "domain %q is already registered", host)

@@ -1,7 +1,8 @@
-// Package domain owns custom domains: hostnames that serve one bucket at
+package proxy
+
+// This file owns custom domains: hostnames that serve one bucket at
 // their root, their records and admin API, and the router that claims a
 // request by its Host header.
-package domain
 
 import (
 	"context"
@@ -27,18 +28,18 @@ type Domain struct {
 	Created time.Time `json:"created"`
 }
 
-// IDOf is the id of the record of a normalised hostname. Deriving the id
+// DomainIDOf is the id of the record of a normalised hostname. Deriving the id
 // from the name makes "one record per hostname" a property of the store's
 // atomic Create, on every instance at once, and lets a request find its
 // domain with one map lookup.
-func IDOf(host string) string {
+func DomainIDOf(host string) string {
 	sum := sha256.Sum256([]byte(host))
 	return "dom_" + hex.EncodeToString(sum[:10])
 }
 
-// Normalize checks a hostname given to the admin API and returns it in
+// NormalizeDomain checks a hostname given to the admin API and returns it in
 // lower case without a trailing dot.
-func Normalize(name string) (string, error) {
+func NormalizeDomain(name string) (string, error) {
 	h := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
 	switch {
 	case h == "":
@@ -99,7 +100,7 @@ func NewDomainRepo(s store.Store) *DomainRepo {
 
 // ForHost returns the domain record of a normalised hostname.
 func (r *DomainRepo) ForHost(ctx context.Context, host string) (Domain, bool, error) {
-	d, err := r.Get(ctx, IDOf(host))
+	d, err := r.Get(ctx, DomainIDOf(host))
 	if errors.Is(err, store.ErrNotFound) {
 		return Domain{}, false, nil
 	}

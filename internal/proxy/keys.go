@@ -1,9 +1,10 @@
-// Package signingkeys owns the signing keys of authenticated buckets as
+package proxy
+
+// This file owns the signing keys of authenticated buckets as
 // records: their admin API (create, list, get, rename, delete), where they
 // are kept, and the lookup that turns a token's kid into a live public key.
 // The key material itself (generating, parsing) belongs to signingkey; the
 // private half is handed out once, at creation, and never stored.
-package signingkeys
 
 import (
 	"context"

@@ -34,7 +34,7 @@ func requireTools(t *testing.T) (chromium string) {
 		paths[tool.name] = p
 	}
 	if _, err := os.Stat(filepath.Join("interop", "node_modules", "playwright-core")); err != nil {
-		missing("interop/node_modules", "npm ci --prefix internal/delivery/browsertest/interop")
+		missing("interop/node_modules", "npm ci --prefix internal/proxy/browsertest/interop")
 	}
 	return paths["chromium"]
 }

@@ -1,4 +1,4 @@
-package signingkeys
+package proxy
 
 import (
 	"context"

@@ -1,9 +1,10 @@
-// Package hls owns rewriting HLS playlists so that every child a player
+package proxy
+
+// This file owns rewriting HLS playlists so that every child a player
 // fetches (media segments, variant playlists, keys, init sections) carries
 // the viewer's delivery token. Players resolve a playlist's relative URIs
 // against the playlist's URL but drop its query, so without this a playlist
 // opened with ?auth= would load and every segment after it would be refused.
-package hls
 
 import (
 	"bytes"
@@ -25,7 +26,7 @@ const TokenParam = "auth"
 // handed to another host. So is a body that is not a playlist (no #EXTM3U
 // first line), or any body when the token is empty. Line endings are kept.
 func RewritePlaylist(body []byte, token string) []byte {
-	if token == "" || !isPlaylist(body) {
+	if token == "" || !isPlaylistBody(body) {
 		return body
 	}
 	param := TokenParam + "=" + url.QueryEscape(token)
@@ -49,7 +50,7 @@ func RewritePlaylist(body []byte, token string) []byte {
 
 var bom = []byte("\xef\xbb\xbf")
 
-func isPlaylist(body []byte) bool {
+func isPlaylistBody(body []byte) bool {
 	body = bytes.TrimPrefix(body, bom)
 	return bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("#EXTM3U"))
 }

@@ -1,4 +1,4 @@
-package delivery_test
+package proxy_test
 
 import (
 	"bytes"
@@ -174,9 +174,9 @@ func nodeSign(t *testing.T, input map[string]any) string {
 	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and interop packages are required in CI (npm ci --prefix internal/delivery/interop): %v", err)
+			t.Fatalf("node and interop packages are required in CI (npm ci --prefix internal/proxy/interop): %v", err)
 		}
-		t.Skipf("node or interop packages missing (npm ci --prefix internal/delivery/interop): %v", err)
+		t.Skipf("node or interop packages missing (npm ci --prefix internal/proxy/interop): %v", err)
 	}
 	in, _ := json.Marshal(input)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

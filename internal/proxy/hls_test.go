@@ -1,4 +1,4 @@
-package delivery
+package proxy
 
 import (
 	"net/http"
@@ -11,7 +11,7 @@ import (
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
-// rewriteStub stands in for hls.RewritePlaylist: it adds the token to
+// rewriteStub stands in for RewritePlaylist: it adds the token to
 // every line that names a segment.
 func rewriteStub(body []byte, tok string) []byte {
 	lines := strings.Split(string(body), "\n")

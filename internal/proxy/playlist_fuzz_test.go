@@ -1,4 +1,4 @@
-package hls
+package proxy
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ func FuzzRewritePlaylist(f *testing.F) {
 		if got, want := bytes.Count(out, []byte{'\n'}), bytes.Count(body, []byte{'\n'}); got != want {
 			t.Fatalf("line count changed from %d to %d", want, got)
 		}
-		if token == "" || !isPlaylist(body) {
+		if token == "" || !isPlaylistBody(body) {
 			if !bytes.Equal(out, body) {
 				t.Fatalf("changed a body it should leave alone: %q", out)
 			}

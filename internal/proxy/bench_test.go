@@ -1,4 +1,4 @@
-package delivery
+package proxy
 
 import (
 	"net/http"

@@ -1,5 +1,10 @@
-// Package delivery owns the request path of bucket delivery: reading the
-// bucket and object path from /media/{bucket}/{path...} or a custom
+// Package proxy owns authenticated bucket delivery end to end: the signing
+// keys of buckets and their admin calls (keys.go, keys_api.go), custom
+// domains and their routing by Host (domain*.go), the request path of a
+// delivery (delivery.go), playlist rewriting (playlist.go), and the origins
+// that serve the bytes (origin/). Tokens are checked by internal/verify/token.
+//
+// The request path: reading the bucket and object path from /media/{bucket}/{path...} or a custom
 // domain, refusing paths that are not canonical, checking the bucket's
 // policy and the request's token (from ?auth= or the playlist cookie),
 // stripping the token, and handing the request to the bucket's origin with
@@ -10,7 +15,7 @@
 // refused, with the token package's reason as code). The token never
 // reaches the origin: the auth parameter and the auth cookie are removed
 // from the request the origin sees, whatever the bucket's policy.
-package delivery
+package proxy
 
 import (
 	"context"

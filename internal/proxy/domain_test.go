@@ -1,11 +1,11 @@
-package domain
+package proxy
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestNormalize(t *testing.T) {
+func TestNormalizeDomain(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"media.example.com", "media.example.com"},
 		{"Media.Example.COM.", "media.example.com"},
@@ -24,7 +24,7 @@ func TestNormalize(t *testing.T) {
 		{"bücher.example", ""},
 		{strings.Repeat("a", 64) + ".example.com", ""},
 	} {
-		got, err := Normalize(tc.in)
+		got, err := NormalizeDomain(tc.in)
 		if tc.want == "" && err == nil {
 			t.Errorf("%q: got %q, want an error", tc.in, got)
 		}
@@ -48,24 +48,24 @@ func TestHostOf(t *testing.T) {
 	}
 }
 
-// FuzzNormalize: a normalised name is stable, and its Host header form
+// FuzzNormalizeDomain: a normalised name is stable, and its Host header form
 // finds it again.
-func FuzzNormalize(f *testing.F) {
+func FuzzNormalizeDomain(f *testing.F) {
 	for _, s := range []string{"media.example.com", "A.B.", "x:1", "1.2.3.4", "a-.b", "[::1]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := Normalize(s)
+		n, err := NormalizeDomain(s)
 		if err != nil {
 			return
 		}
-		if again, err := Normalize(n); err != nil || again != n {
+		if again, err := NormalizeDomain(n); err != nil || again != n {
 			t.Fatalf("%q -> %q -> %q, %v", s, n, again, err)
 		}
 		if HostOf(strings.ToUpper(n)+":443") != n || HostOf(n+".") != n {
 			t.Fatalf("%q: HostOf does not find it", n)
 		}
-		if IDOf(n) != IDOf(HostOf(n)) {
+		if DomainIDOf(n) != DomainIDOf(HostOf(n)) {
 			t.Fatalf("%q: id differs", n)
 		}
 	})

@@ -1,4 +1,4 @@
-package delivery
+package proxy
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/origin"
+	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
