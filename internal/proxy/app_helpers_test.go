@@ -5,8 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,75 +14,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/config"
-	"github.com/signedgate/gateway/internal/app"
+	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
-const adminToken = "test-admin-token-0123456789"
-
-// instance is one gateway served on a real loopback listener.
-type instance struct {
-	app *app.App
-	url string
-}
-
-// startApp starts an instance with env added to a test configuration.
-func startApp(t *testing.T, env map[string]string) *instance {
+// startApp starts an instance, known by the public URL
+// http://gateway.test, with env added.
+func startApp(t *testing.T, env map[string]string) *apptest.Gateway {
 	t.Helper()
 	vars := map[string]string{
-		"GATEWAY_ADDR":        "127.0.0.1:0",
-		"GATEWAY_DATA_DIR":    t.TempDir(),
-		"GATEWAY_ADMIN_TOKEN": adminToken,
-		"GATEWAY_PUBLIC_URL":  "http://gateway.test",
-		"GATEWAY_LOG_LEVEL":   "error",
+		"GATEWAY_ADDR":       "127.0.0.1:0",
+		"GATEWAY_PUBLIC_URL": "http://gateway.test",
 	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.LoadFrom(vars)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = a.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	return &instance{app: a, url: "http://" + ln.Addr().String()}
-}
-
-// admin calls the admin API and decodes the JSON answer into out.
-func (in *instance) admin(t *testing.T, method, path string, body any, out any) int {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, in.url+path, rd)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, path, res.StatusCode, data, err)
-		}
-	}
-	return res.StatusCode
+	maps.Copy(vars, env)
+	return apptest.Start(t, vars)
 }
 
 type keyAnswer struct {
@@ -139,13 +83,13 @@ func mediaDir(t *testing.T) string {
 }
 
 // makeBucket creates an authenticated bucket and a key for it.
-func makeBucket(t *testing.T, in *instance, name, origin string) keyAnswer {
+func makeBucket(t *testing.T, in *apptest.Gateway, name, origin string) keyAnswer {
 	t.Helper()
-	if st := in.admin(t, "PUT", "/v1/buckets/"+name, map[string]any{"origin": origin, "policy": "authenticated"}, nil); st != 201 && st != 200 {
+	if st := in.Admin(t, "PUT", "/v1/buckets/"+name, map[string]any{"origin": origin, "policy": "authenticated"}, nil); st != 201 && st != 200 {
 		t.Fatalf("create bucket: %d", st)
 	}
 	var k keyAnswer
-	if st := in.admin(t, "POST", "/v1/signing-keys", map[string]string{"bucket": name}, &k); st != 201 {
+	if st := in.Admin(t, "POST", "/v1/signing-keys", map[string]string{"bucket": name}, &k); st != 201 {
 		t.Fatalf("create key: %d", st)
 	}
 	return k

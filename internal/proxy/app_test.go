@@ -33,12 +33,12 @@ func TestSigningKeysAPI(t *testing.T) {
 		t.Errorf("got %+v, want bucket media and name null", k.SigningKey)
 	}
 	var k2 keyAnswer
-	if st := in.admin(t, "POST", "/v1/signing-keys", map[string]string{"bucket": "media"}, &k2); st != 201 || k2.SigningKey.ID == k.SigningKey.ID {
+	if st := in.Admin(t, "POST", "/v1/signing-keys", map[string]string{"bucket": "media"}, &k2); st != 201 || k2.SigningKey.ID == k.SigningKey.ID {
 		t.Fatalf("second key: %d %+v", st, k2)
 	}
 
 	var raw map[string][]map[string]any
-	in.admin(t, "GET", "/v1/signing-keys", nil, &raw)
+	in.Admin(t, "GET", "/v1/signing-keys", nil, &raw)
 	if len(raw["signing_keys"]) != 2 {
 		t.Fatalf("list: got %v", raw)
 	}
@@ -50,27 +50,27 @@ func TestSigningKeysAPI(t *testing.T) {
 		}
 	}
 	var got keyAnswer
-	if st := in.admin(t, "GET", "/v1/signing-keys/"+k.SigningKey.ID, nil, &got); st != 200 || got.SigningKey.PrivateKey != "" || got.SigningKey.ID != k.SigningKey.ID {
+	if st := in.Admin(t, "GET", "/v1/signing-keys/"+k.SigningKey.ID, nil, &got); st != 200 || got.SigningKey.PrivateKey != "" || got.SigningKey.ID != k.SigningKey.ID {
 		t.Errorf("get: %d %+v", st, got)
 	}
-	if st := in.admin(t, "PUT", "/v1/signing-keys/"+k.SigningKey.ID, map[string]string{"name": "player"}, &got); st != 200 || got.SigningKey.Name == nil || *got.SigningKey.Name != "player" {
+	if st := in.Admin(t, "PUT", "/v1/signing-keys/"+k.SigningKey.ID, map[string]string{"name": "player"}, &got); st != 200 || got.SigningKey.Name == nil || *got.SigningKey.Name != "player" {
 		t.Errorf("rename: %d %+v", st, got)
 	}
 
 	// Both keys open the bucket; deleting one stops only its tokens.
 	for _, key := range []keyAnswer{k, k2} {
-		if st, _, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+signWith(t, key, token.Claims{}), "", nil); st != 200 {
+		if st, _, _ := fetch(t, in.URL+"/media/media/films/a.mp4?auth="+signWith(t, key, token.Claims{}), "", nil); st != 200 {
 			t.Errorf("key %s: got %d", key.SigningKey.ID, st)
 		}
 	}
 	var status map[string]string
-	if st := in.admin(t, "DELETE", "/v1/signing-keys/"+k.SigningKey.ID, nil, &status); st != 200 || status["status"] != "ok" {
+	if st := in.Admin(t, "DELETE", "/v1/signing-keys/"+k.SigningKey.ID, nil, &status); st != 200 || status["status"] != "ok" {
 		t.Errorf("delete: %d %v", st, status)
 	}
-	if st, body, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+signWith(t, k, token.Claims{}), "", nil); st != 403 || !strings.Contains(body, "unknown_key") {
+	if st, body, _ := fetch(t, in.URL+"/media/media/films/a.mp4?auth="+signWith(t, k, token.Claims{}), "", nil); st != 403 || !strings.Contains(body, "unknown_key") {
 		t.Errorf("deleted key: got %d %s", st, body)
 	}
-	if st, _, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+signWith(t, k2, token.Claims{}), "", nil); st != 200 {
+	if st, _, _ := fetch(t, in.URL+"/media/media/films/a.mp4?auth="+signWith(t, k2, token.Claims{}), "", nil); st != 200 {
 		t.Errorf("remaining key: got %d", st)
 	}
 
@@ -88,7 +88,7 @@ func TestSigningKeysAPI(t *testing.T) {
 		{"POST", "/v1/signing-keys", map[string]string{"bucket": "media", "bits": "1"}, 400},
 		{"PUT", "/v1/signing-keys/" + k2.SigningKey.ID, map[string]string{"name": "a\x00b"}, 400},
 	} {
-		if st := in.admin(t, tc.method, tc.path, tc.body, nil); st != tc.status {
+		if st := in.Admin(t, tc.method, tc.path, tc.body, nil); st != tc.status {
 			t.Errorf("%s %s %v: got %d, want %d", tc.method, tc.path, tc.body, st, tc.status)
 		}
 	}
@@ -108,20 +108,20 @@ func TestKeysOfDeletedBucket(t *testing.T) {
 	dir := mediaDir(t)
 	old := makeBucket(t, in, "media", "file://"+dir)
 	tok := signWith(t, old, token.Claims{})
-	if st := in.admin(t, "DELETE", "/v1/buckets/media", nil, nil); st != 200 {
+	if st := in.Admin(t, "DELETE", "/v1/buckets/media", nil, nil); st != 200 {
 		t.Fatalf("delete bucket: %d", st)
 	}
-	if st, _, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 404 {
+	if st, _, _ := fetch(t, in.URL+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 404 {
 		t.Errorf("deleted bucket: got %d, want 404", st)
 	}
 	clock.Add(1)
 	makeBucket(t, in, "media", "file://"+dir)
-	if st, body, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 403 || !strings.Contains(body, "unknown_key") {
+	if st, body, _ := fetch(t, in.URL+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 403 || !strings.Contains(body, "unknown_key") {
 		t.Errorf("old key on the new bucket: got %d %s, want 403 unknown_key", st, body)
 	}
 	if _, ok := within(time.Second, func() bool {
 		var list map[string][]map[string]any
-		in.admin(t, "GET", "/v1/signing-keys", nil, &list)
+		in.Admin(t, "GET", "/v1/signing-keys", nil, &list)
 		for _, k := range list["signing_keys"] {
 			if k["id"] == old.SigningKey.ID {
 				return false
@@ -151,7 +151,7 @@ func TestHTTPOriginNeverSeesToken(t *testing.T) {
 	k := makeBucket(t, in, "remote", upstream.URL+"/prefix")
 	tok := signWith(t, k, token.Claims{URI: "/films/", ExpiresAt: time.Now().Add(time.Hour)})
 
-	st, body, hdr := fetch(t, in.url+"/media/remote/films/a.mp4?v=2&auth="+tok, "", map[string]string{
+	st, body, hdr := fetch(t, in.URL+"/media/remote/films/a.mp4?v=2&auth="+tok, "", map[string]string{
 		"Cookie": "gateway_auth=" + tok + "; theme=dark",
 	})
 	if st != 200 || body != "upstream bytes" {
@@ -186,7 +186,7 @@ func TestCustomDomains(t *testing.T) {
 	dir := mediaDir(t)
 	k := makeBucket(t, in, "media", "file://"+dir)
 	var d map[string]map[string]string
-	if st := in.admin(t, "POST", "/v1/domains", map[string]string{"domain": "Media.Example.COM", "bucket": "media"}, &d); st != 201 {
+	if st := in.Admin(t, "POST", "/v1/domains", map[string]string{"domain": "Media.Example.COM", "bucket": "media"}, &d); st != 201 {
 		t.Fatalf("create domain: %d %v", st, d)
 	}
 	id := d["domain"]["id"]
@@ -206,15 +206,15 @@ func TestCustomDomains(t *testing.T) {
 		{map[string]string{"domain": "x.example.com", "bucket": "nope"}, 404},
 		{map[string]string{"domain": "", "bucket": "media"}, 400},
 	} {
-		if st := in.admin(t, "POST", "/v1/domains", tc.body, nil); st != tc.status {
+		if st := in.Admin(t, "POST", "/v1/domains", tc.body, nil); st != tc.status {
 			t.Errorf("%v: got %d, want %d", tc.body, st, tc.status)
 		}
 	}
-	if st := in.admin(t, "GET", "/v1/domains/"+id, nil, nil); st != 200 {
+	if st := in.Admin(t, "GET", "/v1/domains/"+id, nil, nil); st != 200 {
 		t.Errorf("get domain: %d", st)
 	}
 	var list map[string][]map[string]string
-	if in.admin(t, "GET", "/v1/domains", nil, &list); len(list["domains"]) != 1 {
+	if in.Admin(t, "GET", "/v1/domains", nil, &list); len(list["domains"]) != 1 {
 		t.Errorf("list: %v", list)
 	}
 
@@ -234,7 +234,7 @@ func TestCustomDomains(t *testing.T) {
 		{"own host is not a custom domain", "gateway.test", "/films/a.mp4", 404, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", in.url+"/", nil)
+			req, _ := http.NewRequest("GET", in.URL+"/", nil)
 			req.URL.Opaque = tc.path
 			req.Host = tc.host
 			res, err := http.DefaultClient.Do(req)
@@ -251,28 +251,28 @@ func TestCustomDomains(t *testing.T) {
 
 	// A playlist on the domain scopes its cookie to the domain's paths.
 	streamTok := signWith(t, k, token.Claims{URI: "/show/ep1/", ExpiresAt: time.Now().Add(time.Hour)})
-	st, body, hdr := fetch(t, in.url+"/show/ep1/master.m3u8?auth="+streamTok, "media.example.com", nil)
+	st, body, hdr := fetch(t, in.URL+"/show/ep1/master.m3u8?auth="+streamTok, "media.example.com", nil)
 	if st != 200 || !strings.Contains(body, "seg0.ts?auth=") {
 		t.Fatalf("playlist on the domain: %d %q", st, body)
 	}
 	if sc := hdr.Get("Set-Cookie"); !strings.Contains(sc, "Path=/show/ep1;") {
 		t.Errorf("cookie on the domain: %q, want Path=/show/ep1", sc)
 	}
-	if st, _, _ := fetch(t, in.url+"/show/ep1/seg0.ts", "media.example.com", map[string]string{"Cookie": "gateway_auth=" + streamTok}); st != 200 {
+	if st, _, _ := fetch(t, in.URL+"/show/ep1/seg0.ts", "media.example.com", map[string]string{"Cookie": "gateway_auth=" + streamTok}); st != 200 {
 		t.Errorf("segment by cookie on the domain: %d", st)
 	}
 
 	// The domain of a deleted bucket answers 404.
-	if st := in.admin(t, "DELETE", "/v1/buckets/media", nil, nil); st != 200 {
+	if st := in.Admin(t, "DELETE", "/v1/buckets/media", nil, nil); st != 200 {
 		t.Fatal(st)
 	}
-	if st, body, _ := fetch(t, in.url+"/films/a.mp4?auth="+tok, "media.example.com", nil); st != 404 {
+	if st, body, _ := fetch(t, in.URL+"/films/a.mp4?auth="+tok, "media.example.com", nil); st != 404 {
 		t.Errorf("domain of a deleted bucket: got %d %s", st, body)
 	}
-	if st := in.admin(t, "DELETE", "/v1/domains/"+id, nil, nil); st != 200 {
+	if st := in.Admin(t, "DELETE", "/v1/domains/"+id, nil, nil); st != 200 {
 		t.Errorf("delete domain: %d", st)
 	}
-	if st := in.admin(t, "GET", "/v1/domains/"+id, nil, nil); st != 404 {
+	if st := in.Admin(t, "GET", "/v1/domains/"+id, nil, nil); st != 404 {
 		t.Errorf("deleted domain: %d", st)
 	}
 }
@@ -284,7 +284,7 @@ func TestPlaylistThenSegment(t *testing.T) {
 	in := startApp(t, nil)
 	k := makeBucket(t, in, "media", "file://"+mediaDir(t))
 	tok := signWith(t, k, token.Claims{URI: "/show/ep1/", ExpiresAt: time.Now().Add(time.Hour)})
-	st, body, hdr := fetch(t, in.url+"/media/media/show/ep1/master.m3u8?auth="+tok, "", nil)
+	st, body, hdr := fetch(t, in.URL+"/media/media/show/ep1/master.m3u8?auth="+tok, "", nil)
 	if st != 200 {
 		t.Fatalf("playlist: %d %s", st, body)
 	}
@@ -303,10 +303,10 @@ func TestPlaylistThenSegment(t *testing.T) {
 	if cookie == nil || cookie.Path != "/media/media/show/ep1" {
 		t.Fatalf("cookie %+v", cookie)
 	}
-	if st, body, _ := fetch(t, in.url+"/media/media/show/ep1/seg0.ts", "", map[string]string{"Cookie": cookie.Name + "=" + cookie.Value}); st != 200 || body != "segment zero" {
+	if st, body, _ := fetch(t, in.URL+"/media/media/show/ep1/seg0.ts", "", map[string]string{"Cookie": cookie.Name + "=" + cookie.Value}); st != 200 || body != "segment zero" {
 		t.Errorf("segment by cookie: %d %q", st, body)
 	}
-	if st, body, _ := fetch(t, in.url+"/media/media/show/ep1/seg0.ts?auth="+tok, "", map[string]string{"Range": "bytes=0-6"}); st != 206 || body != "segment" {
+	if st, body, _ := fetch(t, in.URL+"/media/media/show/ep1/seg0.ts?auth="+tok, "", map[string]string{"Range": "bytes=0-6"}); st != 206 || body != "segment" {
 		t.Errorf("segment by rewritten URL with Range: %d %q", st, body)
 	}
 }

@@ -5,12 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
 // twoInstances starts two gateways sharing one real Redis under a prefix
 // of their own.
-func twoInstances(t *testing.T) (*instance, *instance) {
+func twoInstances(t *testing.T) (*apptest.Gateway, *apptest.Gateway) {
 	t.Helper()
 	redistest.Client(t) // skips locally, fails in CI, when Redis is absent
 	env := map[string]string{
@@ -34,22 +35,22 @@ func TestNodeTokensAcrossInstances(t *testing.T) {
 			"uri": "/films/", "exp": exp, "claims": map[string]any{"viewer": "v-42"},
 		})
 		tokens = append(tokens, tok)
-		for _, in := range []*instance{a, b} {
-			if st, body, _ := fetch(t, in.url+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 200 || body != "film a bytes" {
+		for _, in := range []*apptest.Gateway{a, b} {
+			if st, body, _ := fetch(t, in.URL+"/media/media/films/a.mp4?auth="+tok, "", nil); st != 200 || body != "film a bytes" {
 				t.Fatalf("%s token: got %d %q", lib, st, body)
 			}
-			if st, body, _ := fetch(t, in.url+"/media/media/show/ep1/seg0.ts?auth="+tok, "", nil); st != 403 || !strings.Contains(body, "out_of_scope") {
+			if st, body, _ := fetch(t, in.URL+"/media/media/show/ep1/seg0.ts?auth="+tok, "", nil); st != 403 || !strings.Contains(body, "out_of_scope") {
 				t.Errorf("%s token out of scope: got %d %s", lib, st, body)
 			}
 		}
 	}
 
-	if st := a.admin(t, "DELETE", "/v1/signing-keys/"+k.SigningKey.ID, nil, nil); st != 200 {
+	if st := a.Admin(t, "DELETE", "/v1/signing-keys/"+k.SigningKey.ID, nil, nil); st != 200 {
 		t.Fatalf("delete key: %d", st)
 	}
 	took, ok := within(time.Second, func() bool {
 		for _, tok := range tokens {
-			st, body, _ := fetch(t, b.url+"/media/media/films/a.mp4?auth="+tok, "", nil)
+			st, body, _ := fetch(t, b.URL+"/media/media/films/a.mp4?auth="+tok, "", nil)
 			if st != 403 || !strings.Contains(body, "unknown_key") {
 				return false
 			}
@@ -66,21 +67,21 @@ func TestNodeTokensAcrossInstances(t *testing.T) {
 // one instance asks for a token on the other within a second, and back.
 func TestPolicySwitchAcrossInstances(t *testing.T) {
 	a, b := twoInstances(t)
-	if st := a.admin(t, "PUT", "/v1/buckets/media", map[string]any{"origin": "file://" + mediaDir(t)}, nil); st != 201 {
+	if st := a.Admin(t, "PUT", "/v1/buckets/media", map[string]any{"origin": "file://" + mediaDir(t)}, nil); st != 201 {
 		t.Fatalf("create bucket: %d", st)
 	}
-	if st, _, _ := fetch(t, b.url+"/media/media/films/a.mp4", "", nil); st != 200 {
+	if st, _, _ := fetch(t, b.URL+"/media/media/films/a.mp4", "", nil); st != 200 {
 		t.Fatalf("public bucket on b: %d", st)
 	}
 	for _, step := range []struct {
 		policy string
 		want   int
 	}{{"authenticated", 401}, {"public", 200}} {
-		if st := a.admin(t, "PUT", "/v1/buckets/media/policy/"+step.policy, nil, nil); st != 200 {
+		if st := a.Admin(t, "PUT", "/v1/buckets/media/policy/"+step.policy, nil, nil); st != 200 {
 			t.Fatalf("set policy: %d", st)
 		}
 		took, ok := within(time.Second, func() bool {
-			st, _, _ := fetch(t, b.url+"/media/media/films/a.mp4", "", nil)
+			st, _, _ := fetch(t, b.URL+"/media/media/films/a.mp4", "", nil)
 			return st == step.want
 		})
 		if !ok {
@@ -95,12 +96,12 @@ func TestPolicySwitchAcrossInstances(t *testing.T) {
 func TestCustomDomainAcrossInstances(t *testing.T) {
 	a, b := twoInstances(t)
 	k := makeBucket(t, a, "media", "file://"+mediaDir(t))
-	if st := a.admin(t, "POST", "/v1/domains", map[string]string{"domain": "cdn.example.org", "bucket": "media"}, nil); st != 201 {
+	if st := a.Admin(t, "POST", "/v1/domains", map[string]string{"domain": "cdn.example.org", "bucket": "media"}, nil); st != 201 {
 		t.Fatalf("create domain: %d", st)
 	}
 	tok := signWith(t, k, tokenClaimsAll())
 	if _, ok := within(time.Second, func() bool {
-		st, _, _ := fetch(t, b.url+"/films/a.mp4?auth="+tok, "cdn.example.org", nil)
+		st, _, _ := fetch(t, b.URL+"/films/a.mp4?auth="+tok, "cdn.example.org", nil)
 		return st == 200
 	}); !ok {
 		t.Fatal("the second instance does not route the new domain")

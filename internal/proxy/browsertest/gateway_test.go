@@ -1,16 +1,11 @@
 package browsertest
 
 import (
-	"bytes"
-	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"io"
-	"log/slog"
-	"maps"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,12 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/config"
-	"github.com/signedgate/gateway/internal/app"
+	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
-
-const adminToken = "browsertest-admin-token-0123456789"
 
 // seen is one request the gateway answered.
 type seen struct {
@@ -43,7 +35,7 @@ type seen struct {
 // request it answered. Paths under /__test/ are the test's own pages,
 // served from the same origin so that hls.js may fetch without CORS.
 type gateway struct {
-	URL string
+	*apptest.Gateway
 
 	mu   sync.Mutex
 	seen []*seen
@@ -51,30 +43,9 @@ type gateway struct {
 
 func startGateway(t *testing.T, pages http.Handler, env map[string]string) *gateway {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gateway{URL: "http://" + ln.Addr().String()}
-	environ := map[string]string{
-		"GATEWAY_ADDR":        ln.Addr().String(),
-		"GATEWAY_PUBLIC_URL":  g.URL,
-		"GATEWAY_DATA_DIR":    t.TempDir(),
-		"GATEWAY_ADMIN_TOKEN": adminToken,
-		"GATEWAY_LOG_LEVEL":   "warn",
-	}
-	maps.Copy(environ, env)
-	cfg, err := config.LoadFrom(environ)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.New(context.Background(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := a.Handler()
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g := &gateway{Gateway: apptest.New(t, env)}
+	gw := g.App.Handler()
+	g.ServeHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/__test/") {
 			pages.ServeHTTP(w, r)
 			return
@@ -95,12 +66,7 @@ func startGateway(t *testing.T, pages http.Handler, env map[string]string) *gate
 		g.seen = append(g.seen, entry)
 		g.mu.Unlock()
 		gw.ServeHTTP(&statusRecorder{ResponseWriter: w, g: g, entry: entry}, r)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		a.Close()
-	})
+	}))
 	return g
 }
 
@@ -117,24 +83,13 @@ func (g *gateway) requests(prefix string) []seen {
 	return out
 }
 
-// admin calls the admin API and decodes its JSON answer into out.
+// admin calls the admin API, which must accept the call, and decodes its
+// JSON answer into out.
 func (g *gateway) admin(t *testing.T, method, path string, body, out any) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, g.URL+path, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
+	var data json.RawMessage
+	if code := g.Admin(t, method, path, body, &data); code/100 != 2 {
+		t.Fatalf("%s %s: %d %s", method, path, code, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
