@@ -12,6 +12,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
@@ -195,14 +196,14 @@ func TestTwoInstancesOnOneRedisSeeEachOtherWithinOneSecond(t *testing.T) {
 	if code, body := a.do(t, "PUT", "/v1/buckets/shared", `{"origin":"file://`+media+`"}`); code != 201 {
 		t.Fatalf("a create: %d %v", code, body)
 	}
-	within(t, time.Second, "create on a seen by b", func() bool {
+	testutil.Eventually(t, time.Second, "create on a seen by b", func() bool {
 		code, _ := b.do(t, "GET", "/v1/buckets/shared", "")
 		return code == 200
 	})
 	if code, _ := a.do(t, "PUT", "/v1/buckets/shared/policy/authenticated", ""); code != 200 {
 		t.Fatal("a policy")
 	}
-	within(t, time.Second, "policy change on a seen by b", func() bool {
+	testutil.Eventually(t, time.Second, "policy change on a seen by b", func() bool {
 		_, body := b.do(t, "GET", "/v1/buckets/shared", "")
 		bk, _ := body["bucket"].(map[string]any)
 		return bk != nil && bk["policy"] == "authenticated"
@@ -210,7 +211,7 @@ func TestTwoInstancesOnOneRedisSeeEachOtherWithinOneSecond(t *testing.T) {
 	if code, _ := b.do(t, "DELETE", "/v1/buckets/shared", ""); code != 200 {
 		t.Fatal("b delete")
 	}
-	within(t, time.Second, "delete on b seen by a", func() bool {
+	testutil.Eventually(t, time.Second, "delete on b seen by a", func() bool {
 		code, _ := a.do(t, "GET", "/v1/buckets/shared", "")
 		return code == 404
 	})
@@ -220,15 +221,4 @@ func TestTwoInstancesOnOneRedisSeeEachOtherWithinOneSecond(t *testing.T) {
 		t.Fatalf("readyz: %v %v", resp, err)
 	}
 	resp.Body.Close()
-}
-
-func within(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
@@ -34,22 +35,15 @@ func startLaneInstance(t testing.TB, lane bool, env ...string) laneInstance {
 		base64.StdEncoding.EncodeToString([]byte("hello")))
 	link := urlsig.Sign(g.URL+"/bench", "bench-secret-0123456789", []byte(job), "k1")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testutil.Eventually(t, 30*time.Second, "the link's job ends and the link redirects", func() bool {
 		resp, err := client.Get(link)
 		if err != nil {
 			t.Fatal(err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode == http.StatusFound {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the link's job did not end: %d", resp.StatusCode)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return resp.StatusCode == http.StatusFound
+	})
 	return laneInstance{Gateway: g, link: strings.TrimPrefix(link, g.URL)}
 }
 
@@ -152,15 +146,15 @@ func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
 		t.Error("two answers share a request id")
 	}
 
-	if n := testutil.ToFloat64(lane.App.Metrics.FastLane); n != 5 {
+	if n := promtest.ToFloat64(lane.App.Metrics.FastLane); n != 5 {
 		t.Errorf("lane answered %v requests, want 5", n)
 	}
-	if n := testutil.ToFloat64(plain.App.Metrics.FastLane); n != 0 {
+	if n := promtest.ToFloat64(plain.App.Metrics.FastLane); n != 0 {
 		t.Errorf("lane disabled, yet it answered %v requests", n)
 	}
 	// Both count the same requests (the first, slow one included).
 	for _, in := range []laneInstance{lane, plain} {
-		if n := testutil.ToFloat64(in.App.Metrics.Requests.WithLabelValues("signed-url", "GET", "302")); n != 5 {
+		if n := promtest.ToFloat64(in.App.Metrics.Requests.WithLabelValues("signed-url", "GET", "302")); n != 5 {
 			t.Errorf("GET 302 signed-url requests counted: %v, want 5", n)
 		}
 	}
@@ -182,10 +176,10 @@ func TestFastLaneLeavesRefusalsAndOtherRoutesToTheGateway(t *testing.T) {
 	if answers[1].StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":"INVALID_SIGNATURE"`) {
 		t.Errorf("forged link: %d %s", answers[1].StatusCode, body)
 	}
-	if n := testutil.ToFloat64(in.App.Metrics.FastLane); n != 1 {
+	if n := promtest.ToFloat64(in.App.Metrics.FastLane); n != 1 {
 		t.Errorf("lane answered %v requests, want only the first", n)
 	}
-	if n := testutil.ToFloat64(in.App.Metrics.Refusals.WithLabelValues("signed_url", "INVALID_SIGNATURE")); n != 1 {
+	if n := promtest.ToFloat64(in.App.Metrics.Refusals.WithLabelValues("signed_url", "INVALID_SIGNATURE")); n != 1 {
 		t.Errorf("refusals counted: %v, want 1", n)
 	}
 
@@ -196,7 +190,7 @@ func TestFastLaneLeavesRefusalsAndOtherRoutesToTheGateway(t *testing.T) {
 	if resp.StatusCode == http.StatusFound {
 		t.Errorf("a custom domain's request was answered as a signed link")
 	}
-	if n := testutil.ToFloat64(in.App.Metrics.FastLane); n != 1 {
+	if n := promtest.ToFloat64(in.App.Metrics.FastLane); n != 1 {
 		t.Errorf("lane answered %v requests, want 1", n)
 	}
 }
@@ -211,7 +205,7 @@ func TestFastLaneForgetsAnswersWhenBasesChange(t *testing.T) {
 			t.Fatalf("answer %d: %d", i, resp.StatusCode)
 		}
 	}
-	answered := testutil.ToFloat64(in.App.Metrics.FastLane)
+	answered := promtest.ToFloat64(in.App.Metrics.FastLane)
 
 	adminCall(t, in.Gateway, "DELETE", "/v1/signed-url-bases/bench", "")
 	if resp := exchange(t, in.URL, getReq(in.link, host))[0]; resp.StatusCode != http.StatusNotFound {
@@ -225,7 +219,7 @@ func TestFastLaneForgetsAnswersWhenBasesChange(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":"INVALID_SIGNATURE"`) {
 		t.Fatalf("link signed with the old secret: %d %s", resp.StatusCode, body)
 	}
-	if n := testutil.ToFloat64(in.App.Metrics.FastLane); n != answered {
+	if n := promtest.ToFloat64(in.App.Metrics.FastLane); n != answered {
 		t.Errorf("lane answered %v requests after the change", n-answered)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
@@ -100,7 +101,7 @@ func TestSingleFlight(t *testing.T) {
 			arrived.Wait()
 			// End the job once it started; requests still arriving then
 			// find the result.
-			waitFor(t, func() bool { return starts.Load() > 0 })
+			testutil.Eventually(t, 10*time.Second, "the job starts", func() bool { return starts.Load() > 0 })
 			job.finish()
 			wg.Wait()
 			close(answers)
@@ -151,7 +152,7 @@ func TestSlowJobAnswersStatusThenResult(t *testing.T) {
 				t.Fatalf("second: got %+v, %s, %v; want to join the running job", e, src, err)
 			}
 			job.finish()
-			waitFor(t, func() bool {
+			testutil.Eventually(t, 10*time.Second, "the result is stored", func() bool {
 				_, ok, _ := c.b.getResult(context.Background(), key.String())
 				return ok
 			})
@@ -253,7 +254,7 @@ func TestLockHoldsJobIDAndIsRenewed(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	job.finish()
-	waitFor(t, func() bool { return rdb.Exists(context.Background(), lockKey).Val() == 0 })
+	testutil.Eventually(t, 10*time.Second, "the lock is released", func() bool { return rdb.Exists(context.Background(), lockKey).Val() == 0 })
 	ttl := rdb.TTL(context.Background(), ResultKey(prefix, key)).Val()
 	if ttl <= 24*time.Hour-time.Minute || ttl > 24*time.Hour {
 		t.Errorf("result TTL %v, want within (24h-1m, 24h]", ttl)
@@ -280,17 +281,5 @@ func TestMemoryIsBounded(t *testing.T) {
 	m.setResult(ctx, "short", Entry{}, -time.Second)
 	if _, ok, _ := m.getResult(ctx, "short"); ok {
 		t.Error("expired result served")
-	}
-}
-
-// waitFor polls cond: the states it waits for have no signal of their own.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

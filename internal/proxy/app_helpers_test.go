@@ -136,21 +136,5 @@ func nodeSign(t *testing.T, input map[string]any) string {
 	return strings.TrimSpace(string(out))
 }
 
-// within polls check until it returns true or d has passed, and reports
-// how long it took; polling an answer is the signal here, since the
-// change travels between instances through Redis.
-func within(d time.Duration, check func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for {
-		if check() {
-			return time.Since(start), true
-		}
-		if time.Since(start) > d {
-			return time.Since(start), false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // tokenClaimsAll grants the whole bucket for an hour.
 func tokenClaimsAll() token.Claims { return token.Claims{ExpiresAt: time.Now().Add(time.Hour)} }

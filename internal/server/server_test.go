@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 func newTestServer(t *testing.T, rt Routes, logs io.Writer) *httptest.Server {
@@ -243,18 +245,14 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 	<-started
 	cancel() // as SIGTERM does
 	// New connections are refused once shutdown has begun...
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.Eventually(t, 5*time.Second, "the listener refuses connections once shutdown has begun", func() bool {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
-			break
+			return true
 		}
 		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("listener still accepting after shutdown began")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 	// ...while the request in flight completes.
 	close(release)
 	if body := <-got; body != "done" {

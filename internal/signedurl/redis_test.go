@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
@@ -27,18 +28,6 @@ func counterValue(c prometheus.Counter) float64 {
 	var m dto.Metric
 	c.Write(&m)
 	return m.GetCounter().GetValue()
-}
-
-// waitFor polls cond; what it waits for has no signal of its own.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached in 15s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func signJob(t *testing.T, base, secret string, job map[string]any, cacheKey string) string {
@@ -69,7 +58,7 @@ func TestTwoInstancesRunAJobOnce(t *testing.T) {
 	o := newOrigin(t, 40, 30, gate)
 	base, secret := g1.createBase(t, map[string]string{"name": "shared"})
 	path := base[len(g1.URL):]
-	waitFor(t, "the second instance sees the base", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the second instance sees the base", func() bool {
 		_, ok, _ := g2.App.SignedURLBases.ByPath(context.Background(), path)
 		return ok
 	})
@@ -91,7 +80,7 @@ func TestTwoInstancesRunAJobOnce(t *testing.T) {
 	}
 	// Hold the import until every request is in a gateway, so all 50
 	// are first requests.
-	waitFor(t, "50 requests in flight", func() bool {
+	testutil.Eventually(t, 15*time.Second, "50 requests in flight", func() bool {
 		return gaugeValue(g1.App.Metrics.InFlight)+gaugeValue(g2.App.Metrics.InFlight) >= n
 	})
 	close(gate)
