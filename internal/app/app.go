@@ -70,17 +70,26 @@ type App struct {
 	SignedURLBases *signedurl.Repo
 	ResultCache    *cache.Cache
 
+	// now is the clock of every part of the instance.
+	now     func() time.Time
 	handler http.Handler
 	fast    fastlane.Handler // nil: every request goes through net/http
 	closers []func() error
 }
 
-// Now is the clock of the whole instance; tests may replace it.
-var Now = time.Now
+// Option changes how New builds an instance.
+type Option func(*App)
+
+// WithClock gives the instance a clock other than time.Now: tests move it
+// on instead of waiting, each instance with its own.
+func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
 // New builds an instance from cfg. Close releases what it opened.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
-	a = &App{Config: cfg, Log: log}
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (a *App, err error) {
+	a = &App{Config: cfg, Log: log, now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
 	// The error returns below set a to nil; close what was opened through
 	// the instance itself.
 	opened := a
@@ -158,7 +167,7 @@ func (a *App) mountBuckets(m *Mount) error {
 	a.Buckets = bucket.NewRepo(a.Store)
 	a.onClose(func() error { a.Buckets.Close(); return nil })
 	a.OriginGuard = originGuard(a.Config)
-	(&bucket.API{Repo: a.Buckets, Guard: a.OriginGuard, Now: Now}).Register(m.Admin)
+	(&bucket.API{Repo: a.Buckets, Guard: a.OriginGuard, Now: a.now}).Register(m.Admin)
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/bucket"
@@ -31,11 +30,11 @@ func (a *App) mountDelivery(m *Mount) error {
 
 	a.SigningKeys = proxy.NewKeyRepo(a.Store)
 	a.onClose(func() error { a.SigningKeys.Close(); return nil })
-	(&proxy.KeyAPI{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: Now}).Register(m.Admin)
+	(&proxy.KeyAPI{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: a.now}).Register(m.Admin)
 
 	a.Domains = proxy.NewDomainRepo(a.Store)
 	a.onClose(func() error { a.Domains.Close(); return nil })
-	(&proxy.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
+	(&proxy.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: a.now}).Register(m.Admin)
 
 	opts := origin.OptionsFrom(a.Config.Origin)
 	opts.InstanceID = a.InstanceID
@@ -50,7 +49,7 @@ func (a *App) mountDelivery(m *Mount) error {
 		Origins:          origins,
 		Cache:            cache,
 		Leeway:           cfg.Leeway,
-		Now:              func() time.Time { return Now() },
+		Now:              a.now,
 		Refusals:         a.Metrics.Refusals,
 		SecureCookie:     pub.Scheme == "https",
 		MaxPlaylistBytes: cfg.MaxPlaylistBytes,

@@ -28,7 +28,7 @@ func (a *App) mountJobs(m *Mount) error {
 		PublicURL: a.Config.PublicURL,
 		Secret:    secret,
 		TTL:       cfg.OutputTTL,
-		Now:       Now,
+		Now:       a.now,
 		Log:       a.Log,
 	})
 	if err != nil {
@@ -49,7 +49,7 @@ func (a *App) mountJobs(m *Mount) error {
 		Fetch:    a.Fetch,
 		Outputs:  a.Outputs,
 		Metrics:  a.Metrics,
-		Now:      Now,
+		Now:      a.now,
 		Log:      a.Log,
 	})
 	// Registered after the store and engines, so it closes first: running

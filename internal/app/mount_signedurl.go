@@ -16,7 +16,7 @@ func (a *App) mountSignedURL(m *Mount) error {
 	cfg := a.Config.SignedURL
 	a.SignedURLBases = signedurl.NewRepo(a.Store)
 	a.onClose(func() error { a.SignedURLBases.Close(); return nil })
-	(&signedurl.API{Repo: a.SignedURLBases, PublicURL: a.Config.PublicURL, Now: Now}).Register(m.Admin)
+	(&signedurl.API{Repo: a.SignedURLBases, PublicURL: a.Config.PublicURL, Now: a.now}).Register(m.Admin)
 
 	opts := cache.Options{TTL: cfg.CacheTTL, Lease: cfg.LockLease, MaxEntries: cfg.CacheMaxEntries, Log: a.Log}
 	if a.Redis != nil {

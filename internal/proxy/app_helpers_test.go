@@ -14,20 +14,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
 // startApp starts an instance, known by the public URL
 // http://gateway.test, with env added.
-func startApp(t *testing.T, env map[string]string) *apptest.Gateway {
+func startApp(t *testing.T, env map[string]string, opts ...app.Option) *apptest.Gateway {
 	t.Helper()
 	vars := map[string]string{
 		"GATEWAY_ADDR":       "127.0.0.1:0",
 		"GATEWAY_PUBLIC_URL": "http://gateway.test",
 	}
 	maps.Copy(vars, env)
-	return apptest.Start(t, vars)
+	return apptest.Start(t, vars, opts...)
 }
 
 type keyAnswer struct {

@@ -17,6 +17,7 @@ import (
 )
 
 func TestSigningKeysAPI(t *testing.T) {
+	t.Parallel()
 	in := startApp(t, nil)
 	dir := mediaDir(t)
 	k := makeBucket(t, in, "media", "file://"+dir)
@@ -98,14 +99,12 @@ func TestSigningKeysAPI(t *testing.T) {
 // TestKeysOfDeletedBucket: a bucket deleted and made again under the same
 // name is not opened by its predecessor's keys, and they leave the list.
 func TestKeysOfDeletedBucket(t *testing.T) {
+	t.Parallel()
 	// Bucket creation times have one-second precision: the clock is moved
 	// on rather than waited for.
 	var clock atomic.Int64
 	clock.Store(time.Now().Unix())
-	saved := app.Now
-	app.Now = func() time.Time { return time.Unix(clock.Load(), 0) }
-	t.Cleanup(func() { app.Now = saved })
-	in := startApp(t, nil)
+	in := startApp(t, nil, app.WithClock(func() time.Time { return time.Unix(clock.Load(), 0) }))
 	dir := mediaDir(t)
 	old := makeBucket(t, in, "media", "file://"+dir)
 	tok := signWith(t, old, token.Claims{})
@@ -136,6 +135,7 @@ func TestKeysOfDeletedBucket(t *testing.T) {
 // what it received; neither the auth parameter nor the auth cookie may be
 // in it.
 func TestHTTPOriginNeverSeesToken(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var got []*http.Request
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -181,6 +181,7 @@ func TestHTTPOriginNeverSeesToken(t *testing.T) {
 }
 
 func TestCustomDomains(t *testing.T) {
+	t.Parallel()
 	in := startApp(t, nil)
 	dir := mediaDir(t)
 	k := makeBucket(t, in, "media", "file://"+dir)
@@ -280,6 +281,7 @@ func TestCustomDomains(t *testing.T) {
 // with ?auth= sets the cookie and names its segments with the token; the
 // segment loads either way.
 func TestPlaylistThenSegment(t *testing.T) {
+	t.Parallel()
 	in := startApp(t, nil)
 	k := makeBucket(t, in, "media", "file://"+mediaDir(t))
 	tok := signWith(t, k, token.Claims{URI: "/show/ep1/", ExpiresAt: time.Now().Add(time.Hour)})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
@@ -30,16 +31,16 @@ type gateway struct {
 	DataDir   string
 }
 
-func startGateway(t testing.TB, env map[string]string) *gateway {
+func startGateway(t testing.TB, env map[string]string, opts ...app.Option) *gateway {
 	t.Helper()
-	return startInstance(t, env, "")
+	return startInstance(t, env, "", opts...)
 }
 
 // startInstance starts an instance; with bucketDir set it joins an existing
 // setup (shared Redis) instead of creating the bucket and key.
-func startInstance(t testing.TB, env map[string]string, bucketDir string) *gateway {
+func startInstance(t testing.TB, env map[string]string, bucketDir string, opts ...app.Option) *gateway {
 	t.Helper()
-	gw := apptest.Start(t, env)
+	gw := apptest.Start(t, env, opts...)
 	g := &gateway{Gateway: gw, t: t, BucketDir: t.TempDir(), DataDir: gw.Config.DataDir}
 	if bucketDir != "" {
 		g.BucketDir = bucketDir

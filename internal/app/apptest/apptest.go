@@ -40,9 +40,9 @@ type Gateway struct {
 }
 
 // Start builds an instance and serves it; see New for its configuration.
-func Start(t testing.TB, env map[string]string) *Gateway {
+func Start(t testing.TB, env map[string]string, opts ...app.Option) *Gateway {
 	t.Helper()
-	g := New(t, env)
+	g := New(t, env, opts...)
 	g.Serve()
 	return g
 }
@@ -60,8 +60,9 @@ func Start(t testing.TB, env map[string]string) *Gateway {
 //   - GATEWAY_LOG_LEVEL is warn, and the log goes to the test's output,
 //     which shows only for a failed test or with -v.
 //
-// The instance stops and closes when the test ends.
-func New(t testing.TB, env map[string]string) *Gateway {
+// opts go to app.New (app.WithClock, say). The instance stops and closes
+// when the test ends.
+func New(t testing.TB, env map[string]string, opts ...app.Option) *Gateway {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,7 +84,7 @@ func New(t testing.TB, env map[string]string) *Gateway {
 		ln.Close()
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg, testLogger(t, cfg))
+	a, err := app.New(context.Background(), cfg, testLogger(t, cfg), opts...)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
