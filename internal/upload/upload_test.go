@@ -64,9 +64,13 @@ type vectorFile struct {
 	} `json:"response_signature"`
 }
 
+// The vectors are the upload verifier's: one copy, read here through the
+// whole endpoint.
+const vectorsPath = "../verify/uploadsig/testdata/cloudinary.json"
+
 func loadVectors(t *testing.T) vectorFile {
 	t.Helper()
-	data, err := os.ReadFile("testdata/cloudinary.json")
+	data, err := os.ReadFile(vectorsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
