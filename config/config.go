@@ -69,14 +69,6 @@ type Config struct {
 	// Engines configures the conversion engines (GATEWAY_ENGINES_*).
 	Engines Engines `envPrefix:"ENGINES_"`
 
-	// MediaEngines configures the ffmpeg and PDF engines
-	// (GATEWAY_ENGINES_FFMPEG_*, GATEWAY_ENGINES_PDF_*).
-	MediaEngines MediaEngines `envPrefix:"ENGINES_"`
-
-	// VipsEngines configures the libvips image engine
-	// (GATEWAY_ENGINES_VIPS_*).
-	VipsEngines VipsEngines `envPrefix:"ENGINES_"`
-
 	// SignedURL configures signed conversion URLs.
 	SignedURL SignedURL `envPrefix:"SIGNED_URL_"`
 
@@ -245,8 +237,6 @@ func (c *Config) validate() []error {
 	c.Delivery.validate(bad)
 	c.Origin.validate(bad)
 	c.Engines.validate(bad)
-	c.MediaEngines.validate(bad)
-	c.VipsEngines.validate(bad)
 	c.SignedURL.validate(bad)
 
 	c.Jobs.validate(bad)

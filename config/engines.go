@@ -2,10 +2,14 @@ package config
 
 import "time"
 
-// Engines configures the conversion engines that run external programs.
+// Engines configures the conversion engines that run external programs
+// (GATEWAY_ENGINES_<ENGINE>_*), one field an engine.
 type Engines struct {
 	Office OfficeEngine `envPrefix:"OFFICE_"`
 	Chrome ChromeEngine `envPrefix:"CHROME_"`
+	FFmpeg FFmpegEngine `envPrefix:"FFMPEG_"`
+	PDF    PDFEngine    `envPrefix:"PDF_"`
+	Vips   VipsEngine   `envPrefix:"VIPS_"`
 }
 
 // ChromeEngine configures the Chromium HTML-to-PDF engine
@@ -46,7 +50,14 @@ type OfficeEngine struct {
 }
 
 func (e Engines) validate(bad func(name, format string, args ...any)) {
-	o := e.Office
+	e.Office.validate(bad)
+	e.Chrome.validate(bad)
+	e.FFmpeg.validate(bad)
+	e.PDF.validate(bad)
+	e.Vips.validate(bad)
+}
+
+func (o OfficeEngine) validate(bad func(name, format string, args ...any)) {
 	if o.Soffice == "" {
 		bad("ENGINES_OFFICE_SOFFICE", "must not be empty")
 	}
@@ -68,7 +79,9 @@ func (e Engines) validate(bad func(name, format string, args ...any)) {
 	if o.StartTimeout <= 0 {
 		bad("ENGINES_OFFICE_START_TIMEOUT", "must be a positive duration such as 60s")
 	}
-	c := e.Chrome
+}
+
+func (c ChromeEngine) validate(bad func(name, format string, args ...any)) {
 	if c.Tabs < 0 || c.Tabs > 256 {
 		bad("ENGINES_CHROME_TABS", "must be between 0 (one per CPU) and 256")
 	}

@@ -2,13 +2,6 @@ package config
 
 import "time"
 
-// MediaEngines configures the engines that wrap ffmpeg and the PDF tools
-// (GATEWAY_ENGINES_FFMPEG_* and GATEWAY_ENGINES_PDF_*).
-type MediaEngines struct {
-	FFmpeg FFmpegEngine `envPrefix:"FFMPEG_"`
-	PDF    PDFEngine    `envPrefix:"PDF_"`
-}
-
 // FFmpegEngine configures the audio and video engine.
 type FFmpegEngine struct {
 	// Bin and ProbeBin are ffmpeg and ffprobe, paths or names looked up in
@@ -36,8 +29,7 @@ type PDFEngine struct {
 	Timeout time.Duration `env:"TIMEOUT" envDefault:"2m"`
 }
 
-func (m MediaEngines) validate(bad func(name, format string, args ...any)) {
-	f := m.FFmpeg
+func (f FFmpegEngine) validate(bad func(name, format string, args ...any)) {
 	if f.Bin == "" {
 		bad("ENGINES_FFMPEG_BIN", "must not be empty")
 	}
@@ -53,7 +45,9 @@ func (m MediaEngines) validate(bad func(name, format string, args ...any)) {
 	if f.Timeout <= 0 {
 		bad("ENGINES_FFMPEG_TIMEOUT", "must be a positive duration such as 10m")
 	}
-	p := m.PDF
+}
+
+func (p PDFEngine) validate(bad func(name, format string, args ...any)) {
 	if p.MaxPixels < 64*64 {
 		bad("ENGINES_PDF_MAX_PIXELS", "must be at least 4096")
 	}

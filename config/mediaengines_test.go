@@ -11,7 +11,7 @@ func TestMediaEnginesConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, p := c.MediaEngines.FFmpeg, c.MediaEngines.PDF
+	f, p := c.Engines.FFmpeg, c.Engines.PDF
 	if f.Bin != "ffmpeg" || f.ProbeBin != "ffprobe" || f.MaxDuration != 2*time.Hour || f.MaxPixels != 8192*4320 ||
 		f.Timeout != 10*time.Minute {
 		t.Errorf("ffmpeg defaults: %+v", f)
@@ -37,7 +37,7 @@ func TestMediaEnginesConfig(t *testing.T) {
 		})
 	}
 	c, err = LoadFrom(map[string]string{"GATEWAY_ENGINES_FFMPEG_MAX_DURATION": "30m", "GATEWAY_ENGINES_PDF_MAX_PAGES": "100"})
-	if err != nil || c.MediaEngines.FFmpeg.MaxDuration != 30*time.Minute || c.MediaEngines.PDF.MaxPages != 100 {
-		t.Fatalf("%v %+v", err, c.MediaEngines)
+	if err != nil || c.Engines.FFmpeg.MaxDuration != 30*time.Minute || c.Engines.PDF.MaxPages != 100 {
+		t.Fatalf("%v %+v", err, c.Engines)
 	}
 }

@@ -2,11 +2,6 @@ package config
 
 import "time"
 
-// VipsEngines configures the libvips image engine (GATEWAY_ENGINES_VIPS_*).
-type VipsEngines struct {
-	Vips VipsEngine `envPrefix:"VIPS_"`
-}
-
 // VipsEngine configures the libvips image engine.
 type VipsEngine struct {
 	// Dir holds the vips and vipsheader programs; empty means PATH.
@@ -20,8 +15,7 @@ type VipsEngine struct {
 	Timeout time.Duration `env:"TIMEOUT" envDefault:"2m"`
 }
 
-func (v VipsEngines) validate(bad func(name, format string, args ...any)) {
-	c := v.Vips
+func (c VipsEngine) validate(bad func(name, format string, args ...any)) {
 	if c.MaxPixels < 64*64 {
 		bad("ENGINES_VIPS_MAX_PIXELS", "must be at least 4096")
 	}

@@ -18,7 +18,7 @@ func TestVipsEngineValidate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var got []string
-		VipsEngines{Vips: tc.c}.validate(func(name, format string, args ...any) { got = append(got, name) })
+		tc.c.validate(func(name, format string, args ...any) { got = append(got, name) })
 		if j := strings.Join(got, ","); j != tc.want {
 			t.Errorf("%s: problems %q, want %q", tc.name, j, tc.want)
 		}

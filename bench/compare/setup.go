@@ -25,7 +25,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
@@ -170,7 +169,7 @@ func (e *env) configureGateway() error {
 	}
 	sk := out["signing_key"].(map[string]any)
 	e.kid = sk["id"].(string)
-	if e.privateKey, err = signingkey.ParsePrivate([]byte(sk["private_key"].(string))); err != nil {
+	if e.privateKey, err = token.ParsePrivate([]byte(sk["private_key"].(string))); err != nil {
 		return err
 	}
 	exp := time.Now().Add(2 * time.Hour)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signedgate/gateway/internal/signingkey"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -63,7 +62,7 @@ func signJWT(keyFile, kid, uri string, ttl time.Duration, nbf, rawURL string, no
 	if err != nil {
 		return "", err
 	}
-	priv, err := signingkey.ParsePrivate(pemData)
+	priv, err := token.ParsePrivate(pemData)
 	if err != nil {
 		return "", err
 	}

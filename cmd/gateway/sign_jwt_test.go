@@ -9,16 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/signingkey"
+	"github.com/signedgate/gateway/internal/verify"
+
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
 func TestSignJWT(t *testing.T) {
-	privPEM, pubPEM, err := signingkey.Generate(0)
+	privPEM, pubPEM, err := token.GenerateKey(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := signingkey.ParsePublic(pubPEM)
+	pub, _ := token.ParsePublic(pubPEM)
 	keyFile := filepath.Join(t.TempDir(), "private.pem")
 	if err := os.WriteFile(keyFile, privPEM, 0o600); err != nil {
 		t.Fatal(err)
@@ -52,8 +53,8 @@ func TestSignJWT(t *testing.T) {
 			}
 			_, err := v.Verify(strings.TrimSpace(out.String()), "media", tc.path, tc.at)
 			got := ""
-			if te, ok := err.(*token.Error); ok {
-				got = te.Code
+			if te, ok := err.(*verify.Refusal); ok {
+				got = te.Code()
 			} else if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,8 @@
 // Package admin owns the admin API's common ground: bearer-token
-// authentication, the router every resource registers its /v1 calls on, and
-// the strict JSON decoding of request bodies. Each resource's handlers live
-// beside its own model (buckets here; keys, bases and domains in theirs).
+// authentication, the router every resource registers its /v1 calls on,
+// the strict JSON decoding of request bodies, and Resource, the calls every
+// kind of record shares (list, get, rename, delete). Each resource adds its
+// own calls (creation, a bucket's policy) beside its model.
 package admin
 
 import (
@@ -14,7 +15,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // Router registers admin calls on a mux, each behind the token check.
@@ -32,8 +33,8 @@ func NewRouter(mux *http.ServeMux, token string, maxBody int64) *Router {
 
 // Handle registers h for pattern (such as "GET /v1/buckets") behind the
 // token check.
-func (rt *Router) Handle(pattern string, h apierr.HandlerFunc) {
-	rt.mux.Handle(pattern, apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+func (rt *Router) Handle(pattern string, h server.HandlerFunc) {
+	rt.mux.Handle(pattern, server.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if err := rt.authorize(r); err != nil {
 			return err
 		}
@@ -45,7 +46,7 @@ func (rt *Router) authorize(r *http.Request) error {
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized,
+		return server.Errorf(http.StatusUnauthorized, server.CodeUnauthorized,
 			"missing admin token: send Authorization: Bearer <token>").
 			WithHeader("WWW-Authenticate", `Bearer realm="gateway admin"`)
 	}
@@ -53,7 +54,7 @@ func (rt *Router) authorize(r *http.Request) error {
 	// in the token's length.
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	if subtle.ConstantTimeCompare(got[:], rt.tokenHash[:]) != 1 {
-		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, "invalid admin token").
+		return server.Errorf(http.StatusUnauthorized, server.CodeUnauthorized, "invalid admin token").
 			WithHeader("WWW-Authenticate", `Bearer realm="gateway admin", error="invalid_token"`)
 	}
 	return nil
@@ -68,24 +69,24 @@ func DecodeJSON(r *http.Request, max int64, v any, allowEmpty bool) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return apierr.New(http.StatusRequestEntityTooLarge, apierr.CodeTooLarge,
+			return server.Errorf(http.StatusRequestEntityTooLarge, server.CodeTooLarge,
 				"request body is larger than %d bytes", max)
 		}
-		return apierr.BadRequest(apierr.CodeInvalidJSON, "could not read the request body")
+		return server.BadRequest(server.CodeInvalidJSON, "could not read the request body")
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		if allowEmpty {
 			return nil
 		}
-		return apierr.BadRequest(apierr.CodeInvalidJSON, "request body is empty; send a JSON object")
+		return server.BadRequest(server.CodeInvalidJSON, "request body is empty; send a JSON object")
 	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apierr.BadRequest(apierr.CodeInvalidJSON, "request body is not valid JSON: %s", describeJSONError(err))
+		return server.BadRequest(server.CodeInvalidJSON, "request body is not valid JSON: %s", describeJSONError(err))
 	}
 	if dec.More() {
-		return apierr.BadRequest(apierr.CodeInvalidJSON, "request body holds more than one JSON value")
+		return server.BadRequest(server.CodeInvalidJSON, "request body holds more than one JSON value")
 	}
 	return nil
 }

@@ -19,22 +19,19 @@ import (
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/domain"
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/engine"
-	"github.com/signedgate/gateway/internal/fastlane"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs"
-	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
-	"github.com/signedgate/gateway/internal/redisconn"
-	"github.com/signedgate/gateway/internal/resultcache"
+	"github.com/signedgate/gateway/internal/proxy"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/server/fastlane"
+	"github.com/signedgate/gateway/internal/server/tcpmore"
 	"github.com/signedgate/gateway/internal/signedurl"
-	"github.com/signedgate/gateway/internal/signingkeys"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
 	"github.com/signedgate/gateway/internal/store/redisstore"
-	"github.com/signedgate/gateway/internal/tcpmore"
 )
 
 // App is one running gateway instance.
@@ -43,7 +40,7 @@ type App struct {
 	Log     *slog.Logger
 	Store   store.Store
 	Redis   redis.UniversalClient // nil in embedded mode
-	Metrics *metrics.Metrics
+	Metrics *server.Metrics
 	// Registry is the Prometheus registry /metrics serves.
 	Registry *prometheus.Registry
 	// AdminToken is the token /v1 admits.
@@ -60,8 +57,8 @@ type App struct {
 	Fetch *fetch.Client
 	// SigningKeys and Domains are the cached views of bucket delivery's
 	// signing keys and custom domains.
-	SigningKeys *signingkeys.Repo
-	Domains     *domain.Repo
+	SigningKeys *proxy.KeyRepo
+	Domains     *proxy.DomainRepo
 	// Engines are the conversion engines jobs run.
 	Engines *engine.Registry
 	// Outputs keeps job outputs and serves them at signed URLs.
@@ -71,19 +68,28 @@ type App struct {
 	// SignedURLBases are the signed-URL bases; ResultCache keeps the
 	// results of signed URLs with a cache_key.
 	SignedURLBases *signedurl.Repo
-	ResultCache    *resultcache.Cache
+	ResultCache    *cache.Cache
 
+	// now is the clock of every part of the instance.
+	now     func() time.Time
 	handler http.Handler
 	fast    fastlane.Handler // nil: every request goes through net/http
 	closers []func() error
 }
 
-// Now is the clock of the whole instance; tests may replace it.
-var Now = time.Now
+// Option changes how New builds an instance.
+type Option func(*App)
+
+// WithClock gives the instance a clock other than time.Now: tests move it
+// on instead of waiting, each instance with its own.
+func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
 // New builds an instance from cfg. Close releases what it opened.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
-	a = &App{Config: cfg, Log: log}
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (a *App, err error) {
+	a = &App{Config: cfg, Log: log, now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
 	// The error returns below set a to nil; close what was opened through
 	// the instance itself.
 	opened := a
@@ -104,7 +110,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		return nil, err
 	}
 	a.Registry = prometheus.NewRegistry()
-	a.Metrics = metrics.New(a.Registry)
+	a.Metrics = server.NewMetrics(a.Registry)
 	redirects := cfg.Fetch.MaxRedirects
 	if redirects == 0 {
 		redirects = -1 // the policy reads 0 as "the default"; the operator asked for none
@@ -161,7 +167,7 @@ func (a *App) mountBuckets(m *Mount) error {
 	a.Buckets = bucket.NewRepo(a.Store)
 	a.onClose(func() error { a.Buckets.Close(); return nil })
 	a.OriginGuard = originGuard(a.Config)
-	(&bucket.API{Repo: a.Buckets, Guard: a.OriginGuard, Now: Now}).Register(m.Admin)
+	(&bucket.API{Repo: a.Buckets, Guard: a.OriginGuard, Now: a.now}).Register(m.Admin)
 	return nil
 }
 
@@ -176,7 +182,7 @@ func (a *App) openStore(ctx context.Context) error {
 		a.closers = append(a.closers, s.Close)
 		return nil
 	}
-	rdb, err := redisconn.Open(ctx, cfg.RedisURL, cfg.RedisMode)
+	rdb, err := redisstore.Connect(ctx, cfg.RedisURL, cfg.RedisMode)
 	if err != nil {
 		return err
 	}

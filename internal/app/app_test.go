@@ -1,11 +1,8 @@
-package app
+package app_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,65 +10,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/config"
+	"github.com/signedgate/gateway/internal/app"
+	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
-// instance is a gateway served on a real loopback socket.
-type instance struct {
-	URL   string
-	Token string
-	App   *App
-	stop  func()
+// instance is a gateway configured as the binary is by default (address,
+// public URL, generated admin token), served on a loopback port.
+type instance struct{ *apptest.Gateway }
+
+func start(t *testing.T, env map[string]string) instance {
+	t.Helper()
+	vars := map[string]string{"GATEWAY_ADDR": ":8080", "GATEWAY_PUBLIC_URL": "", "GATEWAY_ADMIN_TOKEN": ""}
+	maps.Copy(vars, env)
+	return instance{apptest.Start(t, vars)}
 }
 
-func start(t *testing.T, env map[string]string) *instance {
+// do calls the admin API with a raw body; the answer must be JSON.
+func (in instance) do(t *testing.T, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	cfg, err := config.LoadFrom(env)
-	if err != nil {
-		t.Fatal(err)
+	var b any
+	if body != "" {
+		b = body
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	a, err := New(context.Background(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Serve(ctx, ln); close(done) }()
-	inst := &instance{URL: "http://" + ln.Addr().String(), Token: a.AdminToken, App: a}
-	inst.stop = func() { cancel(); <-done; a.Close() }
-	t.Cleanup(func() {
-		if inst.stop != nil {
-			inst.stop()
-		}
-	})
-	return inst
-}
-
-func (in *instance) Stop() { in.stop(); in.stop = nil }
-
-func (in *instance) do(t *testing.T, method, path, body string) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(method, in.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+in.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("%s %s: body is not JSON: %v", method, path, err)
-	}
-	return resp.StatusCode, out
+	return in.Admin(t, method, path, b, &out), out
 }
 
 func TestBucketAPI(t *testing.T) {
@@ -192,11 +156,11 @@ func TestEmbeddedStateSurvivesRestart(t *testing.T) {
 	token := first.Token
 	first.Stop()
 
-	tokenFile, err := os.ReadFile(filepath.Join(data, AdminTokenFile))
+	tokenFile, err := os.ReadFile(filepath.Join(data, app.AdminTokenFile))
 	if err != nil || strings.TrimSpace(string(tokenFile)) != token {
 		t.Fatalf("admin token file: %q, %v", tokenFile, err)
 	}
-	if st, _ := os.Stat(filepath.Join(data, AdminTokenFile)); st.Mode().Perm() != 0o600 {
+	if st, _ := os.Stat(filepath.Join(data, app.AdminTokenFile)); st.Mode().Perm() != 0o600 {
 		t.Fatalf("admin token file mode: got %v, want 0600", st.Mode().Perm())
 	}
 	second := start(t, env)
@@ -232,14 +196,14 @@ func TestTwoInstancesOnOneRedisSeeEachOtherWithinOneSecond(t *testing.T) {
 	if code, body := a.do(t, "PUT", "/v1/buckets/shared", `{"origin":"file://`+media+`"}`); code != 201 {
 		t.Fatalf("a create: %d %v", code, body)
 	}
-	within(t, time.Second, "create on a seen by b", func() bool {
+	testutil.Eventually(t, time.Second, "create on a seen by b", func() bool {
 		code, _ := b.do(t, "GET", "/v1/buckets/shared", "")
 		return code == 200
 	})
 	if code, _ := a.do(t, "PUT", "/v1/buckets/shared/policy/authenticated", ""); code != 200 {
 		t.Fatal("a policy")
 	}
-	within(t, time.Second, "policy change on a seen by b", func() bool {
+	testutil.Eventually(t, time.Second, "policy change on a seen by b", func() bool {
 		_, body := b.do(t, "GET", "/v1/buckets/shared", "")
 		bk, _ := body["bucket"].(map[string]any)
 		return bk != nil && bk["policy"] == "authenticated"
@@ -247,7 +211,7 @@ func TestTwoInstancesOnOneRedisSeeEachOtherWithinOneSecond(t *testing.T) {
 	if code, _ := b.do(t, "DELETE", "/v1/buckets/shared", ""); code != 200 {
 		t.Fatal("b delete")
 	}
-	within(t, time.Second, "delete on b seen by a", func() bool {
+	testutil.Eventually(t, time.Second, "delete on b seen by a", func() bool {
 		code, _ := a.do(t, "GET", "/v1/buckets/shared", "")
 		return code == 404
 	})
@@ -257,15 +221,4 @@ func TestTwoInstancesOnOneRedisSeeEachOtherWithinOneSecond(t *testing.T) {
 		t.Fatalf("readyz: %v %v", resp, err)
 	}
 	resp.Body.Close()
-}
-
-func within(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

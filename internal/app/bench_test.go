@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"net/http"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/fastlane"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 )
 
 // discardWriter is the cheapest http.ResponseWriter: the benchmarks below
@@ -25,13 +25,13 @@ func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 // result is cached: the request of bench/compare's scenario 1.
 func BenchmarkSignedURLCachedRedirect(b *testing.B) {
 	in := startLaneInstance(b, false)
-	link := in.base + in.link
+	link := in.URL + in.link
 	req, err := http.NewRequest(http.MethodGet, link, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	req.RequestURI = in.link
-	h := in.app.Handler()
+	h := in.App.Handler()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -49,7 +49,7 @@ func BenchmarkSignedURLFastLane(b *testing.B) {
 	in := startLaneInstance(b, true)
 	path, query, _ := strings.Cut(in.link, "?")
 	req := &fastlane.Request{Method: "GET", Target: in.link, Path: path, RawQuery: query,
-		Host: strings.TrimPrefix(in.base, "http://"), RemoteAddr: "127.0.0.1:5000"}
+		Host: strings.TrimPrefix(in.URL, "http://"), RemoteAddr: "127.0.0.1:5000"}
 	var out fastlane.Response
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -57,7 +57,7 @@ func BenchmarkSignedURLFastLane(b *testing.B) {
 		// As the lane does for every request it reads.
 		out.Reset()
 		req.Time = time.Now()
-		if !in.app.fast.Answer(req, &out) || out.Status != http.StatusFound {
+		if !in.App.FastLane().Answer(req, &out) || out.Status != http.StatusFound {
 			b.Fatalf("not answered: %d", out.Status)
 		}
 	}

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ func needTools(t *testing.T, tools ...string) {
 
 // convert signs job against a fresh base of in, follows the redirect and
 // returns the output file.
-func convert(t *testing.T, in *instance, job string) []byte {
+func convert(t *testing.T, in instance, job string) []byte {
 	t.Helper()
 	const secret = "conversion-test-secret-0123456789"
 	id := "b" + strconv.Itoa(len(job)) + strings.ReplaceAll(t.Name(), "/", "-")

@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 
-	"github.com/signedgate/gateway/internal/archive"
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/engine/archive"
 	"github.com/signedgate/gateway/internal/engine/chrome"
 	"github.com/signedgate/gateway/internal/engine/imagego"
 	"github.com/signedgate/gateway/internal/engine/media"
@@ -39,13 +39,13 @@ func (a *App) registerEngines(reg *engine.Registry) {
 		a.Log.Warn("document engine unavailable", "err", err)
 		reg.RegisterUnavailable(office.Name, office.Package, office.Conversions())
 	}
-	if e, err := media.New(media.FromConfig(a.Config.MediaEngines.FFmpeg)); err == nil {
+	if e, err := media.New(media.FromConfig(a.Config.Engines.FFmpeg)); err == nil {
 		reg.Register(e)
 	} else {
 		a.Log.Warn("audio/video engine unavailable", "err", err)
 		reg.RegisterUnavailable(media.Name, media.Package, media.Conversions())
 	}
-	if e, err := pdfengine.New(pdfengine.FromConfig(a.Config.MediaEngines.PDF)); err == nil {
+	if e, err := pdfengine.New(pdfengine.FromConfig(a.Config.Engines.PDF)); err == nil {
 		reg.Register(e)
 	} else {
 		a.Log.Warn("PDF engine unavailable", "err", err)
@@ -54,7 +54,7 @@ func (a *App) registerEngines(reg *engine.Registry) {
 	// libvips handles more image formats (webp and avif out) and is faster;
 	// where it is missing, imagego below serves images, so it is not
 	// registered as unavailable.
-	if e, err := vips.New(vips.FromConfig(a.Config.VipsEngines.Vips)); err == nil {
+	if e, err := vips.New(vips.FromConfig(a.Config.Engines.Vips)); err == nil {
 		reg.Register(e)
 	} else {
 		a.Log.Warn("libvips engine unavailable; images go to the built-in engine", "err", err)

@@ -1,8 +1,9 @@
-package app
+package app_test
 
 import (
 	"bufio"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -12,58 +13,46 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
 // laneInstance is a gateway with a signed-URL base "bench" and one link
 // whose result is cached.
 type laneInstance struct {
-	app  *App
-	base string
+	*apptest.Gateway
 	link string // path and query of the cached link
 }
 
 func startLaneInstance(t testing.TB, lane bool, env ...string) laneInstance {
 	t.Helper()
-	a, base := startApp(t, t.TempDir(), append([]string{"GATEWAY_FAST_LANE", fmt.Sprint(lane)}, env...)...)
-	adminCall(t, base, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"bench-secret-0123456789"}`)
+	g := startApp(t, t.TempDir(), append([]string{"GATEWAY_FAST_LANE", fmt.Sprint(lane)}, env...)...)
+	adminCall(t, g, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"bench-secret-0123456789"}`)
 	job := fmt.Sprintf(`{"tasks":{"in":{"operation":"import/base64","file":%q,"filename":"a.txt"},"out":{"operation":"export/url","input":"in"}}}`,
 		base64.StdEncoding.EncodeToString([]byte("hello")))
-	link := urlsig.Sign(base+"/bench", "bench-secret-0123456789", []byte(job), "k1")
+	link := urlsig.Sign(g.URL+"/bench", "bench-secret-0123456789", []byte(job), "k1")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testutil.Eventually(t, 30*time.Second, "the link's job ends and the link redirects", func() bool {
 		resp, err := client.Get(link)
 		if err != nil {
 			t.Fatal(err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode == http.StatusFound {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the link's job did not end: %d", resp.StatusCode)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return laneInstance{app: a, base: base, link: strings.TrimPrefix(link, base)}
+		return resp.StatusCode == http.StatusFound
+	})
+	return laneInstance{Gateway: g, link: strings.TrimPrefix(link, g.URL)}
 }
 
-func adminCall(t testing.TB, base, method, path, body string) {
+// adminCall calls the admin API of g, which must accept the call.
+func adminCall(t testing.TB, g *apptest.Gateway, method, path, body string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, msg)
+	var msg json.RawMessage
+	if code := g.Admin(t, method, path, body, &msg); code >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, code, msg)
 	}
 }
 
@@ -120,7 +109,7 @@ var outputRE = regexp.MustCompile(`/outputs/[0-9a-f]+/([^?]+)\?.*$`)
 func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
 	lane := startLaneInstance(t, true)
 	plain := startLaneInstance(t, false)
-	host := func(in laneInstance) string { return strings.TrimPrefix(in.base, "http://") }
+	host := func(in laneInstance) string { return strings.TrimPrefix(in.URL, "http://") }
 
 	// The same requests to both: a cached link twice, HEAD, a client's own
 	// request id, and Connection: close.
@@ -133,10 +122,10 @@ func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
 			getReq(in.link, host(in), "Connection: close\r\n"),
 		}
 	}
-	got := exchange(t, lane.base, reqs(lane)...)
-	want := exchange(t, plain.base, reqs(plain)...)
+	got := exchange(t, lane.URL, reqs(lane)...)
+	want := exchange(t, plain.URL, reqs(plain)...)
 	for i := range got {
-		g, w := answerShape(got[i], lane.base), answerShape(want[i], plain.base)
+		g, w := answerShape(got[i], lane.URL), answerShape(want[i], plain.URL)
 		if i == 3 {
 			g += " id=" + got[i].Header.Get("X-Request-Id")
 			w += " id=" + want[i].Header.Get("X-Request-Id")
@@ -157,15 +146,15 @@ func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
 		t.Error("two answers share a request id")
 	}
 
-	if n := testutil.ToFloat64(lane.app.Metrics.FastLane); n != 5 {
+	if n := promtest.ToFloat64(lane.App.Metrics.FastLane); n != 5 {
 		t.Errorf("lane answered %v requests, want 5", n)
 	}
-	if n := testutil.ToFloat64(plain.app.Metrics.FastLane); n != 0 {
+	if n := promtest.ToFloat64(plain.App.Metrics.FastLane); n != 0 {
 		t.Errorf("lane disabled, yet it answered %v requests", n)
 	}
 	// Both count the same requests (the first, slow one included).
 	for _, in := range []laneInstance{lane, plain} {
-		if n := testutil.ToFloat64(in.app.Metrics.Requests.WithLabelValues("signed-url", "GET", "302")); n != 5 {
+		if n := promtest.ToFloat64(in.App.Metrics.Requests.WithLabelValues("signed-url", "GET", "302")); n != 5 {
 			t.Errorf("GET 302 signed-url requests counted: %v, want 5", n)
 		}
 	}
@@ -173,9 +162,9 @@ func TestFastLaneAnswersCachedLinksAsNetHTTPDoes(t *testing.T) {
 
 func TestFastLaneLeavesRefusalsAndOtherRoutesToTheGateway(t *testing.T) {
 	in := startLaneInstance(t, true)
-	host := strings.TrimPrefix(in.base, "http://")
+	host := strings.TrimPrefix(in.URL, "http://")
 	forged := in.link[:len(in.link)-1] + map[bool]string{true: "1", false: "0"}[strings.HasSuffix(in.link, "0")]
-	answers := exchange(t, in.base,
+	answers := exchange(t, in.URL,
 		getReq(in.link, host),
 		getReq(forged, host),
 		getReq(in.link, host), // the connection is net/http's now
@@ -187,21 +176,21 @@ func TestFastLaneLeavesRefusalsAndOtherRoutesToTheGateway(t *testing.T) {
 	if answers[1].StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":"INVALID_SIGNATURE"`) {
 		t.Errorf("forged link: %d %s", answers[1].StatusCode, body)
 	}
-	if n := testutil.ToFloat64(in.app.Metrics.FastLane); n != 1 {
+	if n := promtest.ToFloat64(in.App.Metrics.FastLane); n != 1 {
 		t.Errorf("lane answered %v requests, want only the first", n)
 	}
-	if n := testutil.ToFloat64(in.app.Metrics.Refusals.WithLabelValues("signed_url", "INVALID_SIGNATURE")); n != 1 {
+	if n := promtest.ToFloat64(in.App.Metrics.Refusals.WithLabelValues("signed_url", "INVALID_SIGNATURE")); n != 1 {
 		t.Errorf("refusals counted: %v, want 1", n)
 	}
 
 	// A custom domain owns every path on its host, a base's path included.
-	adminCall(t, in.base, "PUT", "/v1/buckets/films", fmt.Sprintf(`{"origin":"file://%s","policy":"public"}`, t.TempDir()))
-	adminCall(t, in.base, "POST", "/v1/domains", `{"domain":"cdn.example","bucket":"films"}`)
-	resp := exchange(t, in.base, getReq(in.link, "cdn.example"))[0]
+	adminCall(t, in.Gateway, "PUT", "/v1/buckets/films", fmt.Sprintf(`{"origin":"file://%s","policy":"public"}`, t.TempDir()))
+	adminCall(t, in.Gateway, "POST", "/v1/domains", `{"domain":"cdn.example","bucket":"films"}`)
+	resp := exchange(t, in.URL, getReq(in.link, "cdn.example"))[0]
 	if resp.StatusCode == http.StatusFound {
 		t.Errorf("a custom domain's request was answered as a signed link")
 	}
-	if n := testutil.ToFloat64(in.app.Metrics.FastLane); n != 1 {
+	if n := promtest.ToFloat64(in.App.Metrics.FastLane); n != 1 {
 		t.Errorf("lane answered %v requests, want 1", n)
 	}
 }
@@ -210,27 +199,27 @@ func TestFastLaneLeavesRefusalsAndOtherRoutesToTheGateway(t *testing.T) {
 // bases must still be seen by the very next request.
 func TestFastLaneForgetsAnswersWhenBasesChange(t *testing.T) {
 	in := startLaneInstance(t, true)
-	host := strings.TrimPrefix(in.base, "http://")
-	for i, resp := range exchange(t, in.base, getReq(in.link, host), getReq(in.link, host)) {
+	host := strings.TrimPrefix(in.URL, "http://")
+	for i, resp := range exchange(t, in.URL, getReq(in.link, host), getReq(in.link, host)) {
 		if resp.StatusCode != http.StatusFound {
 			t.Fatalf("answer %d: %d", i, resp.StatusCode)
 		}
 	}
-	answered := testutil.ToFloat64(in.app.Metrics.FastLane)
+	answered := promtest.ToFloat64(in.App.Metrics.FastLane)
 
-	adminCall(t, in.base, "DELETE", "/v1/signed-url-bases/bench", "")
-	if resp := exchange(t, in.base, getReq(in.link, host))[0]; resp.StatusCode != http.StatusNotFound {
+	adminCall(t, in.Gateway, "DELETE", "/v1/signed-url-bases/bench", "")
+	if resp := exchange(t, in.URL, getReq(in.link, host))[0]; resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("link of a deleted base: %d, want 404", resp.StatusCode)
 	}
 
 	// The same path, another secret: the old links are forged now.
-	adminCall(t, in.base, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"another-secret-0123456789"}`)
-	resp := exchange(t, in.base, getReq(in.link, host))[0]
+	adminCall(t, in.Gateway, "POST", "/v1/signed-url-bases", `{"id":"bench","signing_secret":"another-secret-0123456789"}`)
+	resp := exchange(t, in.URL, getReq(in.link, host))[0]
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":"INVALID_SIGNATURE"`) {
 		t.Fatalf("link signed with the old secret: %d %s", resp.StatusCode, body)
 	}
-	if n := testutil.ToFloat64(in.app.Metrics.FastLane); n != answered {
+	if n := promtest.ToFloat64(in.App.Metrics.FastLane); n != answered {
 		t.Errorf("lane answered %v requests after the change", n-answered)
 	}
 }
@@ -243,7 +232,7 @@ func TestHeaderTimeoutWithAndWithoutTheLane(t *testing.T) {
 	for _, lane := range []bool{true, false} {
 		t.Run(fmt.Sprintf("lane=%v", lane), func(t *testing.T) {
 			in := startLaneInstance(t, lane, "GATEWAY_READ_HEADER_TIMEOUT", header.String(), "GATEWAY_IDLE_TIMEOUT", "20s")
-			addr := strings.TrimPrefix(in.base, "http://")
+			addr := strings.TrimPrefix(in.URL, "http://")
 
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
@@ -314,7 +303,7 @@ func closedAfter(t *testing.T, c net.Conn, br *bufio.Reader) time.Duration {
 func TestAmbiguousFramingClosesWithAndWithoutTheLane(t *testing.T) {
 	for _, lane := range []bool{true, false} {
 		in := startLaneInstance(t, lane)
-		host := strings.TrimPrefix(in.base, "http://")
+		host := strings.TrimPrefix(in.URL, "http://")
 		ambiguous := "POST /healthz HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
 		for name, first := range map[string]string{"first": "", "after a cached link": getReq(in.link, host)} {
 			c, err := net.Dial("tcp", host)

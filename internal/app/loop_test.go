@@ -1,12 +1,10 @@
-package app
+package app_test
 
 import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,37 +12,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/config"
+	"github.com/signedgate/gateway/internal/app"
+	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/bucket"
 )
 
-// counted is an instance served by httptest, counting the requests that
-// reach it; past 50 it answers 503 itself, so that a loop stays finite.
+// counted is an instance served by a plain net/http server, counting the
+// requests that reach it; past 50 it answers 503 itself, so that a loop
+// stays finite. It is configured as the binary is by default.
 type counted struct {
-	app  *App
-	srv  *httptest.Server
+	*apptest.Gateway
 	hits atomic.Int64
 }
 
 func startCounted(t *testing.T) *counted {
 	t.Helper()
-	cfg, err := config.LoadFrom(map[string]string{"GATEWAY_DATA_DIR": t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &counted{app: a}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := &counted{Gateway: apptest.New(t, map[string]string{
+		"GATEWAY_ADDR": ":8080", "GATEWAY_PUBLIC_URL": "", "GATEWAY_ADMIN_TOKEN": "",
+	})}
+	h := c.App.Handler()
+	c.ServeHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.hits.Add(1) > 50 {
 			http.Error(w, "runaway", http.StatusServiceUnavailable)
 			return
 		}
-		a.Handler().ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 	}))
-	t.Cleanup(func() { c.srv.Close(); a.Close() })
 	return c
 }
 
@@ -54,7 +47,7 @@ func (c *counted) putBucket(t *testing.T, name, origin string) {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
 	b := bucket.Bucket{Name: name, Origin: origin, Policy: bucket.Public, Created: now, Updated: now}
-	if err := c.app.Buckets.Put(context.Background(), name, b); err != nil {
+	if err := c.App.Buckets.Put(context.Background(), name, b); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -77,8 +70,8 @@ func getJSON(t *testing.T, url string) (int, map[string]any, string) {
 // listener. One viewer request used to become thousands.
 func TestBucketOriginAtTheGatewayStopsAfterOneHop(t *testing.T) {
 	gw := startCounted(t)
-	gw.putBucket(t, "loop", gw.srv.URL+"/media/loop")
-	code, body, raw := getJSON(t, gw.srv.URL+"/media/loop/a.mp4")
+	gw.putBucket(t, "loop", gw.URL+"/media/loop")
+	code, body, raw := getJSON(t, gw.URL+"/media/loop/a.mp4")
 	if code != http.StatusLoopDetected || body["code"] != "LOOP_DETECTED" || gw.hits.Load() != 2 {
 		t.Fatalf("got %d %s after %d requests, want 508 LOOP_DETECTED after 2", code, raw, gw.hits.Load())
 	}
@@ -88,9 +81,9 @@ func TestBucketOriginAtTheGatewayStopsAfterOneHop(t *testing.T) {
 // of another, which leads back. Each instance proxies a request once.
 func TestLoopThroughTwoInstances(t *testing.T) {
 	a, b := startCounted(t), startCounted(t)
-	a.putBucket(t, "one", b.srv.URL+"/media/two")
-	b.putBucket(t, "two", a.srv.URL+"/media/one")
-	code, body, raw := getJSON(t, a.srv.URL+"/media/one/a.mp4")
+	a.putBucket(t, "one", b.URL+"/media/two")
+	b.putBucket(t, "two", a.URL+"/media/one")
+	code, body, raw := getJSON(t, a.URL+"/media/one/a.mp4")
 	if code != http.StatusLoopDetected || body["code"] != "LOOP_DETECTED" || a.hits.Load() != 2 || b.hits.Load() != 1 {
 		t.Fatalf("got %d %s after %d+%d requests, want 508 after 2+1", code, raw, a.hits.Load(), b.hits.Load())
 	}
@@ -143,9 +136,9 @@ func TestBucketOriginCannotBeTheGatewayItself(t *testing.T) {
 // the admin API refused it does not publish the admin token.
 func TestDataDirBucketIsNotServed(t *testing.T) {
 	gw := startCounted(t)
-	gw.putBucket(t, "data", "file://"+gw.app.Config.DataDir)
-	code, _, raw := getJSON(t, gw.srv.URL+"/media/data/"+AdminTokenFile)
-	if leaked := strings.Contains(raw, gw.app.AdminToken); code != http.StatusServiceUnavailable || leaked {
+	gw.putBucket(t, "data", "file://"+gw.App.Config.DataDir)
+	code, _, raw := getJSON(t, gw.URL+"/media/data/"+app.AdminTokenFile)
+	if leaked := strings.Contains(raw, gw.App.AdminToken); code != http.StatusServiceUnavailable || leaked {
 		t.Fatalf("got %d (admin token in the body: %v), want 503 without the token", code, leaked) // never print the body: it may be the token
 	}
 }

@@ -9,15 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/bucket"
-	"github.com/signedgate/gateway/internal/delivery"
-	"github.com/signedgate/gateway/internal/domain"
-	"github.com/signedgate/gateway/internal/hls"
-	"github.com/signedgate/gateway/internal/origin"
-	"github.com/signedgate/gateway/internal/signingkeys"
+	"github.com/signedgate/gateway/internal/proxy"
+	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
@@ -30,15 +26,15 @@ func (a *App) mountDelivery(m *Mount) error {
 	if err != nil {
 		return err
 	}
-	ownHost := domain.HostOf(pub.Host)
+	ownHost := proxy.HostOf(pub.Host)
 
-	a.SigningKeys = signingkeys.NewRepo(a.Store)
+	a.SigningKeys = proxy.NewKeyRepo(a.Store)
 	a.onClose(func() error { a.SigningKeys.Close(); return nil })
-	(&signingkeys.API{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: Now}).Register(m.Admin)
+	(&proxy.KeyAPI{Repo: a.SigningKeys, Buckets: a.Buckets, Bits: cfg.KeyBits, Now: a.now}).Register(m.Admin)
 
-	a.Domains = domain.NewRepo(a.Store)
+	a.Domains = proxy.NewDomainRepo(a.Store)
 	a.onClose(func() error { a.Domains.Close(); return nil })
-	(&domain.API{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: Now}).Register(m.Admin)
+	(&proxy.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: a.now}).Register(m.Admin)
 
 	opts := origin.OptionsFrom(a.Config.Origin)
 	opts.InstanceID = a.InstanceID
@@ -47,27 +43,27 @@ func (a *App) mountDelivery(m *Mount) error {
 	a.onClose(func() error { origins.Close(); return nil })
 
 	cache := token.NewCache(cfg.TokenCacheSize, cfg.TokenCacheMaxAge)
-	h := &delivery.Handler{
+	h := &proxy.Handler{
 		Buckets:          a.Buckets,
 		Keys:             a.SigningKeys,
 		Origins:          origins,
 		Cache:            cache,
 		Leeway:           cfg.Leeway,
-		Now:              func() time.Time { return Now() },
+		Now:              a.now,
 		Refusals:         a.Metrics.Refusals,
 		SecureCookie:     pub.Scheme == "https",
 		MaxPlaylistBytes: cfg.MaxPlaylistBytes,
 		CacheControl:     strings.TrimSpace(cfg.AuthenticatedCacheControl),
 	}
 	if cfg.RewritePlaylists {
-		h.Rewrite = hls.RewritePlaylist
+		h.Rewrite = proxy.RewritePlaylist
 	}
 
 	// A key deleted on any instance reaches every instance through the
 	// store's notifications: the cached collection reloads (so lookups
 	// refuse the key) and its verified tokens leave the cache.
 	a.onClose(wrapCancel(a.Store.Subscribe(func(ch store.Change) {
-		if ch.Kind == signingkeys.Kind && ch.ID != "" {
+		if ch.Kind == proxy.KeyKind && ch.ID != "" {
 			cache.DropKey(ch.ID)
 			a.SigningKeys.Forget(ch.ID)
 		}
@@ -76,9 +72,9 @@ func (a *App) mountDelivery(m *Mount) error {
 
 	// Custom domains first: they own every path on their host, /media/
 	// included. Then /media/ on every other host, ahead of the mux (see
-	// delivery.Handler.MediaRouter).
+	// proxy.Handler.MediaRouter).
 	m.Routes.Hosts = append(m.Routes.Hosts,
-		&domain.Router{Repo: a.Domains, OwnHost: ownHost, Serve: func(w http.ResponseWriter, r *http.Request, d domain.Domain) error {
+		&proxy.DomainRouter{Repo: a.Domains, OwnHost: ownHost, Serve: func(w http.ResponseWriter, r *http.Request, d proxy.Domain) error {
 			return h.ServeDomain(w, r, d.Bucket)
 		}},
 		h.MediaRouter(),

@@ -4,10 +4,10 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/outputs"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // mountJobs builds the engine registry, the output store with its signed
@@ -28,7 +28,7 @@ func (a *App) mountJobs(m *Mount) error {
 		PublicURL: a.Config.PublicURL,
 		Secret:    secret,
 		TTL:       cfg.OutputTTL,
-		Now:       Now,
+		Now:       a.now,
 		Log:       a.Log,
 	})
 	if err != nil {
@@ -49,7 +49,7 @@ func (a *App) mountJobs(m *Mount) error {
 		Fetch:    a.Fetch,
 		Outputs:  a.Outputs,
 		Metrics:  a.Metrics,
-		Now:      Now,
+		Now:      a.now,
 		Log:      a.Log,
 	})
 	// Registered after the store and engines, so it closes first: running
@@ -57,7 +57,7 @@ func (a *App) mountJobs(m *Mount) error {
 	a.onClose(func() error { a.Jobs.Close(); return nil })
 
 	m.Admin.Handle("GET /v1/formats", func(w http.ResponseWriter, r *http.Request) error {
-		apierr.WriteJSON(w, http.StatusOK, map[string]any{"formats": a.Engines.Formats()})
+		server.WriteJSON(w, http.StatusOK, map[string]any{"formats": a.Engines.Formats()})
 		return nil
 	})
 	return nil

@@ -1,71 +1,43 @@
-package app
+package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/signedgate/gateway/config"
+	"github.com/signedgate/gateway/internal/app"
+	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
-const testAdminToken = "test-admin-token-0123456789"
-
-// startApp serves a whole instance on 127.0.0.1:0 over dataDir, with
-// extra settings.
-func startApp(t testing.TB, dataDir string, extra ...string) (*App, string) {
+// startApp serves an instance over dataDir with one job worker and extra
+// settings (name, value, ...).
+func startApp(t testing.TB, dataDir string, extra ...string) *apptest.Gateway {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	env := map[string]string{
 		"GATEWAY_DATA_DIR":     dataDir,
-		"GATEWAY_PUBLIC_URL":   base,
-		"GATEWAY_ADMIN_TOKEN":  testAdminToken,
+		"GATEWAY_ADDR":         ":8080",
 		"GATEWAY_JOBS_WORKERS": "1",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		env[extra[i]] = extra[i+1]
 	}
-	cfg, err := config.LoadFrom(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-		if err := a.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return a, base
+	return apptest.Start(t, env)
 }
 
 func TestFormatsEndpoint(t *testing.T) {
-	_, base := startApp(t, t.TempDir())
+	base := startApp(t, t.TempDir()).URL
 	req, _ := http.NewRequest("GET", base+"/v1/formats", nil)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("without token: %v %v", resp, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -99,29 +71,28 @@ func TestFormatsEndpoint(t *testing.T) {
 func TestOutputsSharedAcrossInstances(t *testing.T) {
 	t.Run("embedded", func(t *testing.T) {
 		dir := t.TempDir()
-		a, _ := startApp(t, dir)
+		a := startApp(t, dir)
 		st, err := os.Stat(filepath.Join(dir, outputs.SecretFile))
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("secret file: %v %v", st, err)
 		}
-		first := exportOnce(t, a)
-		a.Close() // a second embedded instance needs the data directory's lock
-		_, base2 := startApp(t, dir)
-		checkServed(t, base2, first)
+		first := exportOnce(t, a.App)
+		a.Stop() // a second embedded instance needs the data directory's lock
+		checkServed(t, startApp(t, dir).URL, first)
 	})
 	t.Run("redis", func(t *testing.T) {
 		_, prefix := redistest.Client(t)
 		shared := t.TempDir()
 		settings := []string{"GATEWAY_REDIS_URL", redistest.URL(), "GATEWAY_REDIS_PREFIX", prefix,
 			"GATEWAY_JOBS_OUTPUT_DIR", shared}
-		a, _ := startApp(t, t.TempDir(), settings...)
-		_, base2 := startApp(t, t.TempDir(), settings...)
-		checkServed(t, base2, exportOnce(t, a))
+		a := startApp(t, t.TempDir(), settings...)
+		b := startApp(t, t.TempDir(), settings...)
+		checkServed(t, b.URL, exportOnce(t, a.App))
 	})
 }
 
 // exportOnce runs a job exporting a small text file and returns its URL.
-func exportOnce(t *testing.T, a *App) string {
+func exportOnce(t *testing.T, a *app.App) string {
 	t.Helper()
 	spec, err := jobspec.Decode([]byte(`{"tasks":{
 		"in":{"operation":"import/raw","file":"shared","filename":"s.txt"},

@@ -3,9 +3,9 @@ package app
 import (
 	"context"
 
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/resultcache"
 	"github.com/signedgate/gateway/internal/signedurl"
 )
 
@@ -16,17 +16,17 @@ func (a *App) mountSignedURL(m *Mount) error {
 	cfg := a.Config.SignedURL
 	a.SignedURLBases = signedurl.NewRepo(a.Store)
 	a.onClose(func() error { a.SignedURLBases.Close(); return nil })
-	(&signedurl.API{Repo: a.SignedURLBases, PublicURL: a.Config.PublicURL, Now: Now}).Register(m.Admin)
+	(&signedurl.API{Repo: a.SignedURLBases, PublicURL: a.Config.PublicURL, Now: a.now}).Register(m.Admin)
 
-	opts := resultcache.Options{TTL: cfg.CacheTTL, Lease: cfg.LockLease, MaxEntries: cfg.CacheMaxEntries, Log: a.Log}
+	opts := cache.Options{TTL: cfg.CacheTTL, Lease: cfg.LockLease, MaxEntries: cfg.CacheMaxEntries, Log: a.Log}
 	if a.Redis != nil {
-		c, err := resultcache.NewRedis(context.Background(), a.Redis, a.Config.RedisPrefix, opts)
+		c, err := cache.NewRedis(context.Background(), a.Redis, a.Config.RedisPrefix, opts)
 		if err != nil {
 			return err
 		}
 		a.ResultCache = c
 	} else {
-		a.ResultCache = resultcache.NewMemory(opts)
+		a.ResultCache = cache.NewMemory(opts)
 	}
 	a.onClose(a.ResultCache.Close)
 

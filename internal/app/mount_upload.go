@@ -16,13 +16,13 @@ func (a *App) mountUpload(m *Mount) error {
 	keys := upload.NewKeyRepo(a.Store)
 	presets := upload.NewPresetRepo(a.Store)
 	a.onClose(func() error { keys.Close(); presets.Close(); return nil })
-	(&upload.AdminAPI{Keys: keys, Presets: presets, Buckets: a.Buckets, Now: Now}).Register(m.Admin)
+	(&upload.AdminAPI{Keys: keys, Presets: presets, Buckets: a.Buckets, Now: a.now}).Register(m.Admin)
 	svc := &upload.Service{
 		Keys:         keys,
 		Presets:      presets,
 		Buckets:      a.Buckets,
 		Fetch:        a.Fetch,
-		Now:          Now,
+		Now:          a.now,
 		PublicURL:    a.Config.PublicURL,
 		MaxBytes:     a.Config.Upload.MaxBytes,
 		AllowV1:      a.Config.Upload.AllowSignatureV1,

@@ -1,13 +1,11 @@
 package bucket
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/store"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // API serves the admin calls on buckets.
@@ -21,48 +19,22 @@ type API struct {
 
 // Register adds the bucket calls to rt.
 func (a *API) Register(rt *admin.Router) {
-	rt.Handle("GET /v1/buckets", a.list)
-	rt.Handle("GET /v1/buckets/{bucket}", a.get)
-	rt.Handle("PUT /v1/buckets/{bucket}", a.put(rt.MaxBody))
-	rt.Handle("DELETE /v1/buckets/{bucket}", a.delete)
-	rt.Handle("PUT /v1/buckets/{bucket}/policy/{policy}", a.setPolicy)
+	a.resource().Register(rt)
+	rt.Handle("PUT /v1/buckets/{id}", a.put(rt.MaxBody))
+	rt.Handle("PUT /v1/buckets/{id}/policy/{policy}", a.setPolicy)
 }
 
-type bucketBody struct {
-	Bucket Bucket `json:"bucket"`
-}
-
-func (a *API) list(w http.ResponseWriter, r *http.Request) error {
-	all, err := a.Repo.List(r.Context())
-	if err != nil {
-		return err
+func (a *API) resource() *admin.Resource[Bucket, Bucket] {
+	return &admin.Resource[Bucket, Bucket]{
+		Records: a.Repo, Path: "/v1/buckets", Noun: "bucket", One: "bucket", Many: "buckets",
+		ID: func(b Bucket) string { return b.Name }, View: func(b Bucket) Bucket { return b },
+		CheckID: func(name string) error {
+			if err := ValidateName(name); err != nil {
+				return server.Invalid("%v", err)
+			}
+			return nil
+		},
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]Bucket{"buckets": all})
-	return nil
-}
-
-func (a *API) find(r *http.Request) (Bucket, error) {
-	name := r.PathValue("bucket")
-	if err := ValidateName(name); err != nil {
-		return Bucket{}, apierr.Invalid("%v", err)
-	}
-	b, ok, err := a.Repo.Lookup(r.Context(), name)
-	if err != nil {
-		return Bucket{}, err
-	}
-	if !ok {
-		return Bucket{}, apierr.NotFound("bucket %q does not exist", name)
-	}
-	return b, nil
-}
-
-func (a *API) get(w http.ResponseWriter, r *http.Request) error {
-	b, err := a.find(r)
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, bucketBody{b})
-	return nil
 }
 
 type putRequest struct {
@@ -70,11 +42,11 @@ type putRequest struct {
 	Policy *string `json:"policy"`
 }
 
-func (a *API) put(maxBody int64) apierr.HandlerFunc {
+func (a *API) put(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		name := r.PathValue("bucket")
+		name := r.PathValue("id")
 		if err := ValidateName(name); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		var req putRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
@@ -82,11 +54,11 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 		}
 		origin, err := NormalizeOrigin(req.Origin)
 		if err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if a.Guard != nil {
 			if err := a.Guard.Check(origin); err != nil {
-				return apierr.Invalid("%v", err)
+				return server.Invalid("%v", err)
 			}
 		}
 		existing, exists, err := a.Repo.Lookup(r.Context(), name)
@@ -100,7 +72,7 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 		}
 		if req.Policy != nil {
 			if err := ValidatePolicy(*req.Policy); err != nil {
-				return apierr.Invalid("%v", err)
+				return server.Invalid("%v", err)
 			}
 			b.Policy = *req.Policy
 		}
@@ -111,7 +83,7 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 		if !exists {
 			status = http.StatusCreated
 		}
-		apierr.WriteJSON(w, status, bucketBody{b})
+		a.resource().WriteOne(w, status, b)
 		return nil
 	}
 }
@@ -119,9 +91,9 @@ func (a *API) put(maxBody int64) apierr.HandlerFunc {
 func (a *API) setPolicy(w http.ResponseWriter, r *http.Request) error {
 	policy := r.PathValue("policy")
 	if err := ValidatePolicy(policy); err != nil {
-		return apierr.Invalid("%v", err)
+		return server.Invalid("%v", err)
 	}
-	b, err := a.find(r)
+	b, err := a.resource().Find(r)
 	if err != nil {
 		return err
 	}
@@ -130,21 +102,6 @@ func (a *API) setPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Repo.Put(r.Context(), b.Name, b); err != nil {
 		return err
 	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
-	return nil
-}
-
-func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
-	b, err := a.find(r)
-	if err != nil {
-		return err
-	}
-	if err := a.Repo.Delete(r.Context(), b.Name); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return apierr.NotFound("bucket %q does not exist", b.Name)
-		}
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
+	server.WriteJSON(w, http.StatusOK, admin.OK)
 	return nil
 }

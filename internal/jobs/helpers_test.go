@@ -18,13 +18,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/archive"
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/engine/archive"
 	"github.com/signedgate/gateway/internal/engine/imagego"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // clock is a settable time source shared by the service and the store.
@@ -100,7 +100,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.workDir = cfg.WorkDir
 	h.reg = prometheus.NewRegistry()
 	h.svc = NewService(cfg, Deps{
-		Registry: reg, Fetch: fc, Outputs: h.out, Now: h.clock.Now, Metrics: metrics.New(h.reg),
+		Registry: reg, Fetch: fc, Outputs: h.out, Now: h.clock.Now, Metrics: server.NewMetrics(h.reg),
 		Log: slog.New(slog.DiscardHandler),
 	})
 	t.Cleanup(h.svc.Close)

@@ -5,8 +5,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/signedgate/gateway/internal/archive"
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/engine/archive"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
 )
 

@@ -9,7 +9,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,12 +19,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/metrics"
 	"github.com/signedgate/gateway/internal/outputs"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // Defaults for zero Config fields.
@@ -62,7 +60,7 @@ type Deps struct {
 	Registry *engine.Registry
 	Fetch    *fetch.Client
 	Outputs  *outputs.Store
-	Metrics  *metrics.Metrics // may be nil
+	Metrics  *server.Metrics // may be nil
 	Now      func() time.Time
 	Log      *slog.Logger
 }
@@ -126,27 +124,26 @@ func NewService(cfg Config, deps Deps) *Service {
 }
 
 // Submit validates job and queues it. A full queue is refused with a 429
-// *apierr.Error (code QUEUE_FULL, Retry-After); an invalid job with 400.
+// *server.Error (code QUEUE_FULL, Retry-After); an invalid job with 400.
 // Queued jobs always run: the worker limit, not the caller, decides when.
 func (s *Service) Submit(job *jobspec.Job) (*Job, error) {
 	if err := jobspec.Validate(job); err != nil {
-		var je *jobspec.Error
-		if errors.As(err, &je) {
-			return nil, apierr.Wrap(err, je.Status(), je.Code(), je.Error())
+		if e, ok := server.PublicError(err); ok {
+			return nil, e
 		}
-		return nil, apierr.Invalid("%s", err.Error())
+		return nil, server.Invalid("%s", err.Error())
 	}
 	j := newJob(job, s.deps.Now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, apierr.New(http.StatusServiceUnavailable, apierr.CodeUnavailable, "the gateway is shutting down").
+		return nil, server.Errorf(http.StatusServiceUnavailable, server.CodeUnavailable, "the gateway is shutting down").
 			WithHeader("Retry-After", "5")
 	}
 	select {
 	case s.queue <- j:
 	default:
-		return nil, apierr.New(http.StatusTooManyRequests, CodeQueueFull,
+		return nil, server.Errorf(http.StatusTooManyRequests, CodeQueueFull,
 			"too many jobs are waiting (%d queued, %d running); retry later", len(s.queue), s.cfg.Workers).
 			WithHeader("Retry-After", strconv.Itoa(s.retryAfter()))
 	}

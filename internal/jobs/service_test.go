@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 func TestQueueFull(t *testing.T) {
@@ -23,7 +23,7 @@ func TestQueueFull(t *testing.T) {
 	}
 	spec, _ := jobspec.Decode([]byte(blockJob))
 	_, err := h.svc.Submit(spec)
-	var ae *apierr.Error
+	var ae *server.Error
 	if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests || ae.Code != CodeQueueFull {
 		t.Fatalf("third submit: %v, want 429 %s", err, CodeQueueFull)
 	}
@@ -51,7 +51,7 @@ func TestSubmitRefusesInvalidJob(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	spec, _ := jobspec.Decode([]byte(`{"tasks":{"a":{"operation":"import/raw","file":"x","filename":"a.txt"}}}`))
 	_, err := h.svc.Submit(spec)
-	var ae *apierr.Error
+	var ae *server.Error
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || ae.Code != "INVALID_DATA" || !strings.Contains(ae.Message, "export/url") {
 		t.Fatalf("got %v, want 400 INVALID_DATA naming export/url", err)
 	}
@@ -108,7 +108,7 @@ func TestCloseCancelsJobs(t *testing.T) {
 		t.Errorf("running task: %s", code(taskByName(t, running.Status(), "c")))
 	}
 	spec, _ := jobspec.Decode([]byte(blockJob))
-	if _, err := h.svc.Submit(spec); apierr.As(err).Status != http.StatusServiceUnavailable {
+	if _, err := h.svc.Submit(spec); server.AsError(err).Status != http.StatusServiceUnavailable {
 		t.Errorf("submit after Close: %v", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // Error codes of refused output requests.
@@ -24,7 +24,7 @@ const (
 // checked before anything is read from the backend, so unsigned requests
 // cannot probe which ids exist.
 func (s *Store) Handler() http.Handler {
-	return apierr.HandlerFunc(s.serve)
+	return server.HandlerFunc(s.serve)
 }
 
 func (s *Store) serve(w http.ResponseWriter, r *http.Request) error {
@@ -32,24 +32,24 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	exp, sig := q.Get("expires"), q.Get("sig")
 	if exp == "" || sig == "" {
-		return apierr.New(http.StatusForbidden, CodeInvalidSignature, "the output URL is not signed")
+		return server.Errorf(http.StatusForbidden, CodeInvalidSignature, "the output URL is not signed")
 	}
 	if !s.verify(id, name, exp, sig) {
-		return apierr.New(http.StatusForbidden, CodeInvalidSignature, "the output URL's signature is not valid")
+		return server.Errorf(http.StatusForbidden, CodeInvalidSignature, "the output URL's signature is not valid")
 	}
 	unix, err := strconv.ParseInt(exp, 10, 64)
 	if err != nil {
-		return apierr.New(http.StatusForbidden, CodeInvalidSignature, "the output URL's expiry is not valid")
+		return server.Errorf(http.StatusForbidden, CodeInvalidSignature, "the output URL's expiry is not valid")
 	}
 	if !s.cfg.Now().Before(time.Unix(unix, 0)) {
-		return apierr.New(http.StatusGone, CodeExpired, "the output URL has expired")
+		return server.Errorf(http.StatusGone, CodeExpired, "the output URL has expired")
 	}
 	obj, err := s.cfg.Backend.Open(r.Context(), id)
 	if errors.Is(err, ErrNotFound) {
-		return apierr.New(http.StatusGone, CodeExpired, "the output no longer exists")
+		return server.Errorf(http.StatusGone, CodeExpired, "the output no longer exists")
 	}
 	if err != nil {
-		return apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, "the output could not be read")
+		return server.WrapError(err, http.StatusInternalServerError, server.CodeInternal, "the output could not be read")
 	}
 	defer obj.Close()
 	h := w.Header()

@@ -10,8 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/fastlane"
-	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 )
 
 // FastRouter is a router whose requests may be answered on the fast lane
@@ -32,7 +31,7 @@ type FastRouter interface {
 type fastHandler struct {
 	rt      Routes
 	log     *slog.Logger
-	m       *metrics.Metrics
+	m       *Metrics
 	claimed sync.Map // muxKey -> bool: a mux pattern claims it
 
 	mu       sync.Mutex
@@ -58,7 +57,7 @@ var laneFields = func() (f fastlane.Fields) {
 
 // FastLane returns the lane's handler for the routes rt, which must be the
 // routes given to Handler.
-func FastLane(rt Routes, log *slog.Logger, m *metrics.Metrics) fastlane.Handler {
+func FastLane(rt Routes, log *slog.Logger, m *Metrics) fastlane.Handler {
 	return &fastHandler{rt: rt, log: log, m: m, counters: map[metricsKey]fastMetrics{}}
 }
 

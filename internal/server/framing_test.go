@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/signedgate/gateway/internal/metrics"
 )
 
 // serveRaw runs Handler behind Serve, as the gateway does, and returns its
@@ -30,7 +28,7 @@ func serveRaw(t *testing.T) string {
 	})
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
-	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, metrics.New(reg))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

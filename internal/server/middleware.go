@@ -12,10 +12,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/metrics"
-	"github.com/signedgate/gateway/internal/reqctx"
 )
 
 // validRequestID accepts a client's own request id (a load balancer's, say)
@@ -61,7 +57,7 @@ var nosniff = []string{"nosniff"}[:1:1]
 // observe is the outermost middleware: request id, request-scoped logger,
 // panic recovery, access log and request metrics, and the check of the
 // request's framing.
-func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handler {
+func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -74,8 +70,8 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 		// (a JSON error, a proxied file with a loose Content-Type): that
 		// guess turns uploaded or fetched content into script.
 		h["X-Content-Type-Options"] = nosniff
-		scope := &reqctx.Scope{RequestID: id, Base: log}
-		r = r.WithContext(reqctx.With(r.Context(), scope))
+		scope := &Scope{RequestID: id, Base: log}
+		r = r.WithContext(WithScope(r.Context(), scope))
 		rec := &recorder{ResponseWriter: w}
 
 		m.InFlight.Inc()
@@ -87,9 +83,9 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 				}
 				scope.Logger().Error("panic serving request", "panic", p, "stack", string(debug.Stack()))
 				if !rec.wroteHeader {
-					apierr.WriteJSON(rec, http.StatusInternalServerError, apierr.Body{
+					WriteJSON(rec, http.StatusInternalServerError, ErrorBody{
 						Message: "internal error; the request id in X-Request-Id identifies it in the log",
-						Code:    apierr.CodeInternal,
+						Code:    CodeInternal,
 					})
 				}
 			}
@@ -112,7 +108,7 @@ func observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 			// in front (see framing.go).
 			h.Set("Connection", "close")
 			if v == framingReject {
-				apierr.Write(rec, r, apierr.BadRequest(CodeAmbiguousFraming,
+				WriteError(rec, r, BadRequest(CodeAmbiguousFraming,
 					"a request may not carry both Content-Length and Transfer-Encoding, nor Transfer-Encoding in HTTP/1.0"))
 				return
 			}

@@ -1,8 +1,11 @@
-// Package server owns the HTTP server: its timeouts and limits, the
-// middleware every request passes through, the health and metrics endpoints,
-// the routing of requests to the parts of the gateway (fixed routes on a
-// ServeMux, custom domains by Host, signed-URL bases by path), JSON answers
-// for unknown routes and wrong methods, and graceful shutdown.
+// Package server owns the gateway's HTTP plumbing: the server with its
+// timeouts and limits, the middleware every request passes through, the
+// health and metrics endpoints, the routing of requests to the parts of the
+// gateway (fixed routes on a ServeMux, custom domains by Host, signed-URL
+// bases by path), graceful shutdown, and what every handler shares: the
+// error contract and its one writer (errors.go), the per-request scope with
+// its logger (scope.go) and the Prometheus collectors (metrics.go). The fast
+// lane (fastlane/) and its socket helper (tcpmore/) live beneath it.
 package server
 
 import (
@@ -17,9 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/metrics"
-	"github.com/signedgate/gateway/internal/tcpmore"
+	"github.com/signedgate/gateway/internal/server/tcpmore"
 )
 
 // Router claims requests that fixed mux patterns cannot describe: it returns
@@ -65,10 +66,10 @@ type Options struct {
 }
 
 // Handler builds the whole request path: middleware, then dispatch.
-func Handler(rt Routes, log *slog.Logger, m *metrics.Metrics) http.Handler {
+func Handler(rt Routes, log *slog.Logger, m *Metrics) http.Handler {
 	mux := rt.Mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", readiness(rt.Ready))
 	if rt.Gatherer != nil {
@@ -114,7 +115,7 @@ func optionsAsterisk(next http.Handler) http.Handler {
 var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 func fallback(mux *http.ServeMux, paths []Router) http.Handler {
-	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	return HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		for _, pr := range paths {
 			if target, name := pr.Route(r); target != nil {
 				r.Pattern = name
@@ -134,14 +135,14 @@ func fallback(mux *http.ServeMux, paths []Router) http.Handler {
 			}
 		}
 		if len(allowed) > 0 {
-			e := apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed,
+			e := Errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 				"method %s is not allowed on %s", r.Method, r.URL.Path)
 			for _, m := range allowed {
 				e.WithHeader("Allow", m)
 			}
 			return e
 		}
-		return apierr.NotFound("no route for %s %s", r.Method, r.URL.Path)
+		return NotFound("no route for %s %s", r.Method, r.URL.Path)
 	})
 }
 
@@ -164,7 +165,7 @@ func readiness(checks []Check) http.Handler {
 		if status != http.StatusOK {
 			word = "unavailable"
 		}
-		apierr.WriteJSON(w, status, map[string]any{"status": word, "checks": results})
+		WriteJSON(w, status, map[string]any{"status": word, "checks": results})
 	})
 }
 

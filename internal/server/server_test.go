@@ -16,8 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/apierr"
-	"github.com/signedgate/gateway/internal/metrics"
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 func newTestServer(t *testing.T, rt Routes, logs io.Writer) *httptest.Server {
@@ -31,18 +30,18 @@ func newTestServer(t *testing.T, rt Routes, logs io.Writer) *httptest.Server {
 		logs = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	srv := httptest.NewServer(Handler(rt, log, metrics.New(reg)))
+	srv := httptest.NewServer(Handler(rt, log, NewMetrics(reg)))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-func decodeError(t *testing.T, resp *http.Response) apierr.Body {
+func decodeError(t *testing.T, resp *http.Response) ErrorBody {
 	t.Helper()
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type: got %q, want JSON", ct)
 	}
-	var b apierr.Body
+	var b ErrorBody
 	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
 		t.Fatalf("decode error body: %v", err)
 	}
@@ -62,7 +61,7 @@ func TestUnknownRouteAndWrongMethodAnswerJSON(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("unknown route: got %d, want 404", resp.StatusCode)
 	}
-	if b := decodeError(t, resp); b.Code != apierr.CodeNotFound || b.Message == "" {
+	if b := decodeError(t, resp); b.Code != CodeNotFound || b.Message == "" {
 		t.Fatalf("404 body: got %+v", b)
 	}
 
@@ -77,7 +76,7 @@ func TestUnknownRouteAndWrongMethodAnswerJSON(t *testing.T) {
 	if !strings.Contains(allow, "GET") || !strings.Contains(allow, "DELETE") {
 		t.Errorf("Allow: got %q, want GET and DELETE", allow)
 	}
-	if b := decodeError(t, resp); b.Code != apierr.CodeMethodNotAllowed {
+	if b := decodeError(t, resp); b.Code != CodeMethodNotAllowed {
 		t.Fatalf("405 body: got %+v", b)
 	}
 }
@@ -96,7 +95,7 @@ func TestPanicBecomesJSON500AndServerLives(t *testing.T) {
 		t.Fatalf("got %d, want 500", resp.StatusCode)
 	}
 	b := decodeError(t, resp)
-	if b.Code != apierr.CodeInternal || strings.Contains(b.Message, "kaboom") {
+	if b.Code != CodeInternal || strings.Contains(b.Message, "kaboom") {
 		t.Fatalf("body: got %+v; want INTERNAL_ERROR without the panic value", b)
 	}
 	if !strings.Contains(logs.String(), "kaboom") {
@@ -221,7 +220,7 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 	})
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, metrics.New(reg))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -246,18 +245,14 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 	<-started
 	cancel() // as SIGTERM does
 	// New connections are refused once shutdown has begun...
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.Eventually(t, 5*time.Second, "the listener refuses connections once shutdown has begun", func() bool {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
-			break
+			return true
 		}
 		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("listener still accepting after shutdown began")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 	// ...while the request in flight completes.
 	close(release)
 	if body := <-got; body != "done" {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -23,9 +23,23 @@ type API struct {
 // Register adds the calls to rt.
 func (a *API) Register(rt *admin.Router) {
 	rt.Handle("POST /v1/signed-url-bases", a.create(rt.MaxBody))
-	rt.Handle("GET /v1/signed-url-bases", a.list)
-	rt.Handle("GET /v1/signed-url-bases/{id}", a.get)
-	rt.Handle("DELETE /v1/signed-url-bases/{id}", a.delete)
+	a.resource().Register(rt)
+}
+
+// resource shows bases without their secrets, which only the answer to
+// their creation carries.
+func (a *API) resource() *admin.Resource[Base, Base] {
+	return &admin.Resource[Base, Base]{
+		Records: a.Repo, Path: "/v1/signed-url-bases", Noun: "signed-URL base",
+		One: "signed_url_base", Many: "signed_url_bases",
+		ID: func(b Base) string { return b.ID }, View: Base.Public,
+		CheckID: func(id string) error {
+			if err := ValidateID(id); err != nil {
+				return server.Invalid("%v", err)
+			}
+			return nil
+		},
+	}
 }
 
 type baseBody struct {
@@ -39,7 +53,7 @@ type createRequest struct {
 	Name   string `json:"name"`
 }
 
-func (a *API) create(maxBody int64) apierr.HandlerFunc {
+func (a *API) create(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req createRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, true); err != nil {
@@ -50,80 +64,35 @@ func (a *API) create(maxBody int64) apierr.HandlerFunc {
 			b.ID = NewID()
 		}
 		if err := ValidateID(b.ID); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if b.Base == "" {
 			b.Base = strings.TrimRight(a.PublicURL, "/") + "/" + b.ID
 		}
 		if err := ValidateBase(b.Base); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if b.Secret == "" {
 			b.Secret = NewSecret()
 		}
 		if err := ValidateSecret(b.Secret); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if len(b.Name) > 200 {
-			return apierr.Invalid("name must be at most 200 characters")
+			return server.Invalid("name must be at most 200 characters")
 		}
 		switch err := a.Repo.Create(r.Context(), b); {
 		case errors.Is(err, store.ErrExists):
-			return apierr.New(http.StatusConflict, apierr.CodeConflict, "signed-URL base %q already exists", b.ID)
+			return server.Errorf(http.StatusConflict, server.CodeConflict, "signed-URL base %q already exists", b.ID)
 		case errors.Is(err, ErrPathTaken):
-			return apierr.New(http.StatusConflict, apierr.CodeConflict,
+			return server.Errorf(http.StatusConflict, server.CodeConflict,
 				"another signed-URL base already has the path %q; bases are told apart by path", b.Path())
 		case err != nil:
 			return err
 		}
 		w.Header().Set("Location", "/v1/signed-url-bases/"+b.ID)
 		w.Header().Set("Cache-Control", "no-store") // the body holds the secret
-		apierr.WriteJSON(w, http.StatusCreated, baseBody{b})
+		server.WriteJSON(w, http.StatusCreated, baseBody{b})
 		return nil
 	}
-}
-
-func (a *API) list(w http.ResponseWriter, r *http.Request) error {
-	all, err := a.Repo.List(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]Base, len(all))
-	for i, b := range all {
-		out[i] = b.Public()
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]Base{"signed_url_bases": out})
-	return nil
-}
-
-func (a *API) get(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if err := ValidateID(id); err != nil {
-		return apierr.Invalid("%v", err)
-	}
-	b, err := a.Repo.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.NotFound("signed-URL base %q does not exist", id)
-	}
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, baseBody{b.Public()})
-	return nil
-}
-
-func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if err := ValidateID(id); err != nil {
-		return apierr.Invalid("%v", err)
-	}
-	err := a.Repo.Delete(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.NotFound("signed-URL base %q does not exist", id)
-	}
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
-	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/signedgate/gateway/internal/fastlane"
-	"github.com/signedgate/gateway/internal/resultcache"
+	"github.com/signedgate/gateway/internal/cache"
+	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
@@ -49,7 +49,7 @@ func (h *Handler) FastRoute(req *fastlane.Request, resp *fastlane.Response) (str
 	if checked == nil {
 		return RouteName, fastlane.Slow // the first request of a link checks its job
 	}
-	e, ok, err := h.Cache.Cached(ctx, resultcache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash})
+	e, ok, err := h.Cache.Cached(ctx, cache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash})
 	if err != nil || !ok || e.Location == "" {
 		return RouteName, fastlane.Slow
 	}
@@ -58,7 +58,7 @@ func (h *Handler) FastRoute(req *fastlane.Request, resp *fastlane.Response) (str
 	var f fastlane.Fields
 	f.Add("Cache-Control", "no-store")
 	f.Add("Location", e.Location)
-	f.Add("X-Cache", string(resultcache.Hit))
+	f.Add("X-Cache", string(cache.Hit))
 	if e.JobID != "" {
 		f.Add("X-Job-Id", e.JobID)
 	}
@@ -75,7 +75,7 @@ func (h *Handler) countHit() {
 	}
 	c := h.hits.Load()
 	if c == nil {
-		hit := h.Metrics.CacheLookups.WithLabelValues("signed_url", string(resultcache.Hit))
+		hit := h.Metrics.CacheLookups.WithLabelValues("signed_url", string(cache.Hit))
 		c = &hit
 		h.hits.Store(c)
 	}

@@ -2,93 +2,46 @@ package signedurl_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	_ "image/jpeg"
 	"image/png"
 	"io"
-	"log/slog"
-	"net"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
-	"github.com/signedgate/gateway/config"
-	"github.com/signedgate/gateway/internal/app"
+	"github.com/signedgate/gateway/internal/app/apptest"
 )
-
-const adminToken = "gateway-test-admin-token-0123"
 
 // gateway is a whole instance built by app.New and served on a real
 // loopback listener.
-type gateway struct {
-	a   *app.App
-	url string
-}
+type gateway struct{ *apptest.Gateway }
 
-// startGateway runs an instance with env added to a test configuration:
-// its own data directory, loopback fetches allowed (the test origins
-// listen there), quiet logs.
-func startGateway(t *testing.T, env map[string]string) *gateway {
+// startGateway runs an instance with env added to a test configuration
+// that allows fetches from loopback addresses: the test origins listen
+// there.
+func startGateway(t *testing.T, env map[string]string) gateway {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	vars := map[string]string{
-		"GATEWAY_ADDR":              ln.Addr().String(),
-		"GATEWAY_PUBLIC_URL":        url,
-		"GATEWAY_DATA_DIR":          t.TempDir(),
-		"GATEWAY_ADMIN_TOKEN":       adminToken,
-		"GATEWAY_FETCH_ALLOW_CIDRS": "127.0.0.1/32",
-		"GATEWAY_LOG_LEVEL":         "error",
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.LoadFrom(vars)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-		a.Close()
-	})
-	return &gateway{a: a, url: url}
+	vars := map[string]string{"GATEWAY_FETCH_ALLOW_CIDRS": "127.0.0.1/32"}
+	maps.Copy(vars, env)
+	return gateway{apptest.Start(t, vars)}
 }
 
 // createBase registers a base through the admin API.
-func (g *gateway) createBase(t *testing.T, req map[string]string) (base, secret string) {
+func (g gateway) createBase(t *testing.T, req map[string]string) (base, secret string) {
 	t.Helper()
-	body, _ := json.Marshal(req)
-	r, _ := http.NewRequest("POST", g.url+"/v1/signed-url-bases", bytes.NewReader(body))
-	r.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var out struct {
 		B struct {
 			Base   string `json:"base"`
 			Secret string `json:"signing_secret"`
 		} `json:"signed_url_base"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create base: %d %v", resp.StatusCode, err)
+	if code := g.Admin(t, "POST", "/v1/signed-url-bases", req, &out); code != http.StatusCreated {
+		t.Fatalf("create base: %d", code)
 	}
 	return out.B.Base, out.B.Secret
 }

@@ -9,10 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/apierr"
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/metrics"
-	"github.com/signedgate/gateway/internal/resultcache"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
@@ -30,13 +29,13 @@ type Handler struct {
 	Repo   *Repo
 	Runner Runner
 	// Cache keeps results of URLs with a cache_key.
-	Cache *resultcache.Cache
+	Cache *cache.Cache
 	// Wait is how long a request waits for its job before it is answered
 	// 202 with the job's status.
 	Wait time.Duration
 	// Debug adds the string the gateway signed to signature refusals.
 	Debug   bool
-	Metrics *metrics.Metrics
+	Metrics *server.Metrics
 
 	memo    jobMemo
 	answers answerMemo
@@ -50,15 +49,15 @@ func (h *Handler) Route(r *http.Request) (http.Handler, string) {
 	}
 	b, ok, err := h.Repo.ByPath(r.Context(), r.URL.Path)
 	if err != nil {
-		return apierr.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
-			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+		return server.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+			return server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
 				"signed-URL bases cannot be read right now; retry shortly").WithHeader("Retry-After", "1")
 		}), RouteName
 	}
 	if !ok {
 		return nil, ""
 	}
-	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	return server.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return h.serve(w, r, b)
 	}), RouteName
 }
@@ -69,12 +68,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 		return err
 	}
 	var (
-		e   resultcache.Entry
-		src resultcache.Source
+		e   cache.Entry
+		src cache.Source
 	)
 	if q.Cached() {
-		key := resultcache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash}
-		e, src, err = h.Cache.Do(r.Context(), key, h.Wait, func() (resultcache.Job, error) {
+		key := cache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash}
+		e, src, err = h.Cache.Do(r.Context(), key, h.Wait, func() (cache.Job, error) {
 			job, err := checked.fresh()
 			if err != nil {
 				return nil, err
@@ -95,8 +94,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, resultcache.ErrBackend) {
-			return apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+		if errors.Is(err, cache.ErrBackend) {
+			return server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
 				"the result cache is unavailable; retry shortly").WithHeader("Retry-After", "1")
 		}
 		if errors.Is(err, context.Canceled) {
@@ -148,7 +147,7 @@ func (h *Handler) checkJob(rawJob string) (*checkedJob, error) {
 	}
 	for _, t := range job.Tasks {
 		if !jobspec.Supported(t.Operation) {
-			return nil, apierr.New(http.StatusUnprocessableEntity, CodeUnsupportedOperation,
+			return nil, server.Errorf(http.StatusUnprocessableEntity, CodeUnsupportedOperation,
 				"task %q: operation %q is not supported by this gateway", t.Name, t.Operation)
 		}
 	}
@@ -161,10 +160,10 @@ func (h *Handler) checkJob(rawJob string) (*checkedJob, error) {
 	return c, nil
 }
 
-func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (resultcache.Entry, error) {
+func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (cache.Entry, error) {
 	job, err := h.Runner.Submit(spec)
 	if err != nil {
-		return resultcache.Entry{}, err
+		return cache.Entry{}, err
 	}
 	t := time.NewTimer(h.Wait)
 	defer t.Stop()
@@ -172,14 +171,14 @@ func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (resultcac
 	case <-job.Done():
 	case <-t.C:
 	case <-ctx.Done():
-		return resultcache.Entry{}, ctx.Err()
+		return cache.Entry{}, ctx.Err()
 	}
 	return entryOf(job), nil
 }
 
 // respond answers with e: a redirect to the output, the failed job's
 // status, or the running job's status (202).
-func respond(w http.ResponseWriter, e resultcache.Entry) {
+func respond(w http.ResponseWriter, e cache.Entry) {
 	// The answer depends on the job's state and points at an expiring
 	// output: no cache may keep it.
 	w.Header().Set("Cache-Control", "no-store")
@@ -192,11 +191,11 @@ func respond(w http.ResponseWriter, e resultcache.Entry) {
 		w.Header().Set("Location", e.Location)
 		w.WriteHeader(http.StatusFound)
 	case e.Final && e.HTTPStatus >= 400:
-		apierr.WriteJSON(w, e.HTTPStatus, body)
+		server.WriteJSON(w, e.HTTPStatus, body)
 	case e.Final:
 		// Ended well with nothing to redirect to.
-		apierr.WriteJSON(w, http.StatusOK, body)
+		server.WriteJSON(w, http.StatusOK, body)
 	default:
-		apierr.WriteJSON(w, http.StatusAccepted, body)
+		server.WriteJSON(w, http.StatusAccepted, body)
 	}
 }

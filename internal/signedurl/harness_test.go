@@ -16,9 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/signedgate/gateway/internal/admin"
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/metrics"
-	"github.com/signedgate/gateway/internal/resultcache"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store/filestore"
 )
@@ -89,7 +88,7 @@ type harness struct {
 	srv     *httptest.Server
 	runner  *fakeRunner
 	handler *Handler
-	metrics *metrics.Metrics
+	metrics *server.Metrics
 }
 
 func newHarness(t testing.TB, debug bool) *harness {
@@ -101,11 +100,11 @@ func newHarness(t testing.TB, debug bool) *harness {
 	t.Cleanup(func() { st.Close() })
 	repo := NewRepo(st)
 	t.Cleanup(repo.Close)
-	m := metrics.New(prometheus.NewRegistry())
+	m := server.NewMetrics(prometheus.NewRegistry())
 	mux := http.NewServeMux()
 	api := &API{Repo: repo, Now: time.Now}
 	api.Register(admin.NewRouter(mux, testToken, 1<<20))
-	h := &Handler{Repo: repo, Runner: &fakeRunner{}, Cache: resultcache.NewMemory(resultcache.Options{}),
+	h := &Handler{Repo: repo, Runner: &fakeRunner{}, Cache: cache.NewMemory(cache.Options{}),
 		Wait: 5 * time.Second, Debug: debug, Metrics: m}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(server.Handler(server.Routes{Mux: mux, Paths: []server.Router{h}}, log, m))

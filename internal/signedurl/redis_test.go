@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
@@ -29,18 +30,6 @@ func counterValue(c prometheus.Counter) float64 {
 	return m.GetCounter().GetValue()
 }
 
-// waitFor polls cond; what it waits for has no signal of its own.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached in 15s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func signJob(t *testing.T, base, secret string, job map[string]any, cacheKey string) string {
 	t.Helper()
 	b, err := json.Marshal(job)
@@ -52,9 +41,9 @@ func signJob(t *testing.T, base, secret string, job map[string]any, cacheKey str
 
 // on returns u as sent to gateway g: the same path and query, another
 // address. The signature still holds, since it covers the configured base.
-func on(g *gateway, u string) string {
+func on(g gateway, u string) string {
 	p, _ := url.Parse(u)
-	return g.url + p.Path + "?" + p.RawQuery
+	return g.URL + p.Path + "?" + p.RawQuery
 }
 
 func TestTwoInstancesRunAJobOnce(t *testing.T) {
@@ -68,9 +57,9 @@ func TestTwoInstancesRunAJobOnce(t *testing.T) {
 	gate := make(chan struct{})
 	o := newOrigin(t, 40, 30, gate)
 	base, secret := g1.createBase(t, map[string]string{"name": "shared"})
-	path := base[len(g1.url):]
-	waitFor(t, "the second instance sees the base", func() bool {
-		_, ok, _ := g2.a.SignedURLBases.ByPath(context.Background(), path)
+	path := base[len(g1.URL):]
+	testutil.Eventually(t, 15*time.Second, "the second instance sees the base", func() bool {
+		_, ok, _ := g2.App.SignedURLBases.ByPath(context.Background(), path)
 		return ok
 	})
 	u := signJob(t, base, secret, convertJob(o.URL, "once", 20, 15), "shared-key")
@@ -91,8 +80,8 @@ func TestTwoInstancesRunAJobOnce(t *testing.T) {
 	}
 	// Hold the import until every request is in a gateway, so all 50
 	// are first requests.
-	waitFor(t, "50 requests in flight", func() bool {
-		return gaugeValue(g1.a.Metrics.InFlight)+gaugeValue(g2.a.Metrics.InFlight) >= n
+	testutil.Eventually(t, 15*time.Second, "50 requests in flight", func() bool {
+		return gaugeValue(g1.App.Metrics.InFlight)+gaugeValue(g2.App.Metrics.InFlight) >= n
 	})
 	close(gate)
 	wg.Wait()
@@ -106,15 +95,15 @@ func TestTwoInstancesRunAJobOnce(t *testing.T) {
 		t.FailNow()
 	}
 	checkOutput(t, replies[0].location, 20, 15)
-	if got := g1.a.Jobs.Started() + g2.a.Jobs.Started(); got != 1 {
+	if got := g1.App.Jobs.Started() + g2.App.Jobs.Started(); got != 1 {
 		t.Errorf("%d jobs ran, want 1", got)
 	}
 	if got := o.fetches.Load(); got != 1 {
 		t.Errorf("origin fetched %d times, want 1", got)
 	}
 	lookups := func(result string) float64 {
-		return counterValue(g1.a.Metrics.CacheLookups.WithLabelValues("signed_url", result)) +
-			counterValue(g2.a.Metrics.CacheLookups.WithLabelValues("signed_url", result))
+		return counterValue(g1.App.Metrics.CacheLookups.WithLabelValues("signed_url", result)) +
+			counterValue(g2.App.Metrics.CacheLookups.WithLabelValues("signed_url", result))
 	}
 	if lookups("miss") != 1 || lookups("join")+lookups("hit") != n-1 {
 		t.Errorf("lookups: miss %v join %v hit %v", lookups("miss"), lookups("join"), lookups("hit"))
@@ -127,14 +116,14 @@ func TestTwoInstancesRunAJobOnce(t *testing.T) {
 	}
 	ttl := rdb.TTL(context.Background(), keys[0]).Val()
 	t.Logf("%d requests over 2 instances: %d job(s) ran, %d origin fetch(es), lookups miss=%v join=%v hit=%v, one Location; result TTL %v",
-		n, g1.a.Jobs.Started()+g2.a.Jobs.Started(), o.fetches.Load(), lookups("miss"), lookups("join"), lookups("hit"), ttl)
+		n, g1.App.Jobs.Started()+g2.App.Jobs.Started(), o.fetches.Load(), lookups("miss"), lookups("join"), lookups("hit"), ttl)
 	if ttl <= 24*time.Hour-time.Minute || ttl > 24*time.Hour {
 		t.Errorf("result TTL %v, want within (24h-1m, 24h]", ttl)
 	}
 	// Either instance answers later requests from it.
-	for _, g := range []*gateway{g1, g2} {
+	for _, g := range []gateway{g1, g2} {
 		if r := fetch(t, on(g, u)); r.status != http.StatusFound || r.location != replies[0].location {
-			t.Errorf("later request on %s: %v", g.url, r)
+			t.Errorf("later request on %s: %v", g.URL, r)
 		}
 	}
 	if o.fetches.Load() != 1 {
@@ -183,7 +172,7 @@ func TestSlowJobAnswersStatusThenRedirect(t *testing.T) {
 				t.Errorf("second request: %v (job %s), want 202 for job %s", second, second.jobID, first.jobID)
 			}
 			close(gate)
-			job, ok := g.a.Jobs.Get(first.jobID)
+			job, ok := g.App.Jobs.Get(first.jobID)
 			if !ok {
 				t.Fatalf("job %s unknown", first.jobID)
 			}
@@ -193,8 +182,8 @@ func TestSlowJobAnswersStatusThenRedirect(t *testing.T) {
 				t.Fatalf("after the job: %v, want 302 from job %s", third, first.jobID)
 			}
 			checkOutput(t, third.location, 10, 10)
-			if o.fetches.Load() != 1 || g.a.Jobs.Started() != 1 {
-				t.Errorf("%d fetches, %d jobs; want 1 and 1", o.fetches.Load(), g.a.Jobs.Started())
+			if o.fetches.Load() != 1 || g.App.Jobs.Started() != 1 {
+				t.Errorf("%d fetches, %d jobs; want 1 and 1", o.fetches.Load(), g.App.Jobs.Started())
 			}
 		})
 	}

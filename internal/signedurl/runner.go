@@ -3,14 +3,14 @@ package signedurl
 import (
 	"encoding/json"
 
+	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/resultcache"
 )
 
 // Runner starts jobs: the job service, behind the few methods this package
 // needs, so the handler can be tested with a fake.
 type Runner interface {
-	// Submit queues job. A full queue is an *apierr.Error (429).
+	// Submit queues job. A full queue is an *server.Error (429).
 	Submit(job *jobspec.Job) (Job, error)
 }
 
@@ -31,7 +31,7 @@ type Status interface {
 }
 
 // entryOf is job's answer now.
-func entryOf(job Job) resultcache.Entry {
+func entryOf(job Job) cache.Entry {
 	// Done first: a status read after Done is closed is the final one.
 	done := isClosed(job.Done())
 	st := job.Status()
@@ -39,7 +39,7 @@ func entryOf(job Job) resultcache.Entry {
 	if err != nil {
 		body = []byte(`{"id":` + quote(job.ID()) + `}`)
 	}
-	e := resultcache.Entry{JobID: job.ID(), Status: body, Final: done}
+	e := cache.Entry{JobID: job.ID(), Status: body, Final: done}
 	if !done {
 		return e
 	}
@@ -68,4 +68,4 @@ func isClosed(ch <-chan struct{}) bool {
 // cacheJob shows a Job to the result cache.
 type cacheJob struct{ Job }
 
-func (j cacheJob) Entry() resultcache.Entry { return entryOf(j.Job) }
+func (j cacheJob) Entry() cache.Entry { return entryOf(j.Job) }

@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// vector is one URL made by an official SDK (testdata/cloudconvert.json,
-// a copy of the shared vectors).
+// vector is one URL made by an official SDK. The vectors are the URL
+// verifier's (vectorsPath): one copy, read here through the whole gateway.
 type vector struct {
 	Name     string          `json:"name"`
 	Base     string          `json:"base"`
@@ -21,9 +21,11 @@ type vector struct {
 	SDK      string          `json:"sdk"`
 }
 
+const vectorsPath = "../verify/urlsig/testdata/cloudconvert.json"
+
 func loadVectors(t testing.TB) []vector {
 	t.Helper()
-	b, err := os.ReadFile("testdata/cloudconvert.json")
+	b, err := os.ReadFile(vectorsPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -24,13 +24,25 @@ type AdminAPI struct {
 // Register adds the calls to rt.
 func (a *AdminAPI) Register(rt *admin.Router) {
 	rt.Handle("POST /v1/api-keys", a.createKey(rt.MaxBody))
-	rt.Handle("GET /v1/api-keys", a.listKeys)
-	rt.Handle("GET /v1/api-keys/{key}", a.getKey)
-	rt.Handle("DELETE /v1/api-keys/{key}", a.deleteKey)
+	a.keys().Register(rt)
 	rt.Handle("POST /v1/upload-presets", a.createPreset(rt.MaxBody))
-	rt.Handle("GET /v1/upload-presets", a.listPresets)
-	rt.Handle("GET /v1/upload-presets/{name}", a.getPreset)
-	rt.Handle("DELETE /v1/upload-presets/{name}", a.deletePreset)
+	a.presets().Register(rt)
+}
+
+// keys shows API keys without their secrets, which only the answer to
+// their creation carries.
+func (a *AdminAPI) keys() *admin.Resource[APIKey, APIKey] {
+	return &admin.Resource[APIKey, APIKey]{
+		Records: a.Keys, Path: "/v1/api-keys", Noun: "api key", One: "api_key", Many: "api_keys",
+		ID: func(k APIKey) string { return k.APIKey }, View: APIKey.Public,
+	}
+}
+
+func (a *AdminAPI) presets() *admin.Resource[Preset, Preset] {
+	return &admin.Resource[Preset, Preset]{
+		Records: a.Presets, Path: "/v1/upload-presets", Noun: "upload preset", One: "upload_preset", Many: "upload_presets",
+		ID: func(p Preset) string { return p.Name }, View: func(p Preset) Preset { return p },
+	}
 }
 
 type keyBody struct {
@@ -46,29 +58,29 @@ type createKeyRequest struct {
 
 func (a *AdminAPI) checkBucket(ctx context.Context, name string) error {
 	if name == "" {
-		return apierr.Invalid("bucket is required: the bucket uploads of this cloud are stored in")
+		return server.Invalid("bucket is required: the bucket uploads of this cloud are stored in")
 	}
 	if err := bucket.ValidateName(name); err != nil {
-		return apierr.Invalid("%v", err)
+		return server.Invalid("%v", err)
 	}
 	_, ok, err := a.Buckets.Lookup(ctx, name)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return apierr.Invalid("bucket %q does not exist; create it first with PUT /v1/buckets/%s", name, name)
+		return server.Invalid("bucket %q does not exist; create it first with PUT /v1/buckets/%s", name, name)
 	}
 	return nil
 }
 
-func (a *AdminAPI) createKey(maxBody int64) apierr.HandlerFunc {
+func (a *AdminAPI) createKey(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req createKeyRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
 		if err := ValidateCloudName(req.CloudName); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := a.checkBucket(r.Context(), req.Bucket); err != nil {
 			return err
@@ -78,76 +90,23 @@ func (a *AdminAPI) createKey(maxBody int64) apierr.HandlerFunc {
 		if k.APIKey == "" {
 			k.APIKey = NewKeyID()
 		} else if err := ValidateKey(k.APIKey); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if k.APISecret == "" {
 			k.APISecret = NewSecret()
 		} else if err := ValidateSecret(k.APISecret); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := a.Keys.Create(r.Context(), k.APIKey, k); err != nil {
 			if errors.Is(err, store.ErrExists) {
-				return apierr.New(http.StatusConflict, apierr.CodeConflict, "api_key %q already exists", k.APIKey)
+				return server.Errorf(http.StatusConflict, server.CodeConflict, "api_key %q already exists", k.APIKey)
 			}
 			return err
 		}
 		// The only answer that ever shows the secret.
-		apierr.WriteJSON(w, http.StatusCreated, keyBody{k})
+		server.WriteJSON(w, http.StatusCreated, keyBody{k})
 		return nil
 	}
-}
-
-func (a *AdminAPI) listKeys(w http.ResponseWriter, r *http.Request) error {
-	all, err := a.Keys.List(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]APIKey, 0, len(all))
-	for _, k := range all {
-		out = append(out, k.Public())
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]APIKey{"api_keys": out})
-	return nil
-}
-
-func (a *AdminAPI) findKey(r *http.Request) (APIKey, error) {
-	id := r.PathValue("key")
-	k, ok, err := a.Keys.Lookup(r.Context(), id)
-	if err != nil {
-		return APIKey{}, err
-	}
-	if !ok {
-		return APIKey{}, apierr.NotFound("api key %q does not exist", id)
-	}
-	return k, nil
-}
-
-func (a *AdminAPI) getKey(w http.ResponseWriter, r *http.Request) error {
-	k, err := a.findKey(r)
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, keyBody{k.Public()})
-	return nil
-}
-
-func (a *AdminAPI) deleteKey(w http.ResponseWriter, r *http.Request) error {
-	k, err := a.findKey(r)
-	if err != nil {
-		return err
-	}
-	if err := a.Keys.Delete(r.Context(), k.APIKey); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return apierr.NotFound("api key %q does not exist", k.APIKey)
-		}
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
-	return nil
-}
-
-type presetBody struct {
-	Preset Preset `json:"upload_preset"`
 }
 
 type createPresetRequest struct {
@@ -158,17 +117,17 @@ type createPresetRequest struct {
 	Folder    string `json:"folder"`
 }
 
-func (a *AdminAPI) createPreset(maxBody int64) apierr.HandlerFunc {
+func (a *AdminAPI) createPreset(maxBody int64) server.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req createPresetRequest
 		if err := admin.DecodeJSON(r, maxBody, &req, false); err != nil {
 			return err
 		}
 		if err := ValidatePresetName(req.Name); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := ValidateCloudName(req.CloudName); err != nil {
-			return apierr.Invalid("%v", err)
+			return server.Invalid("%v", err)
 		}
 		if err := a.checkBucket(r.Context(), req.Bucket); err != nil {
 			return err
@@ -176,63 +135,18 @@ func (a *AdminAPI) createPreset(maxBody int64) apierr.HandlerFunc {
 		folder := strings.Trim(req.Folder, "/")
 		if folder != "" {
 			if err := ValidatePublicID(folder); err != nil {
-				return apierr.Invalid("folder: %v", err)
+				return server.Invalid("folder: %v", err)
 			}
 		}
 		p := Preset{Name: req.Name, CloudName: req.CloudName, Bucket: req.Bucket, Unsigned: req.Unsigned,
 			Folder: folder, Created: a.Now().UTC().Truncate(time.Second)}
 		if err := a.Presets.Create(r.Context(), p.Name, p); err != nil {
 			if errors.Is(err, store.ErrExists) {
-				return apierr.New(http.StatusConflict, apierr.CodeConflict, "upload preset %q already exists", p.Name)
+				return server.Errorf(http.StatusConflict, server.CodeConflict, "upload preset %q already exists", p.Name)
 			}
 			return err
 		}
-		apierr.WriteJSON(w, http.StatusCreated, presetBody{p})
+		a.presets().WriteOne(w, http.StatusCreated, p)
 		return nil
 	}
-}
-
-func (a *AdminAPI) listPresets(w http.ResponseWriter, r *http.Request) error {
-	all, err := a.Presets.List(r.Context())
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string][]Preset{"upload_presets": all})
-	return nil
-}
-
-func (a *AdminAPI) findPreset(r *http.Request) (Preset, error) {
-	name := r.PathValue("name")
-	p, ok, err := a.Presets.Lookup(r.Context(), name)
-	if err != nil {
-		return Preset{}, err
-	}
-	if !ok {
-		return Preset{}, apierr.NotFound("upload preset %q does not exist", name)
-	}
-	return p, nil
-}
-
-func (a *AdminAPI) getPreset(w http.ResponseWriter, r *http.Request) error {
-	p, err := a.findPreset(r)
-	if err != nil {
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, presetBody{p})
-	return nil
-}
-
-func (a *AdminAPI) deletePreset(w http.ResponseWriter, r *http.Request) error {
-	p, err := a.findPreset(r)
-	if err != nil {
-		return err
-	}
-	if err := a.Presets.Delete(r.Context(), p.Name); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return apierr.NotFound("upload preset %q does not exist", p.Name)
-		}
-		return err
-	}
-	apierr.WriteJSON(w, http.StatusOK, admin.OK)
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
 
@@ -212,7 +213,7 @@ func (s *Service) checkEarly(ctx context.Context, b *body, cloud, action string)
 		b.early = &t
 		return nil
 	}
-	if e := asError(err); e.Status >= 500 {
+	if e := server.AsError(err); e.Status >= 500 {
 		return err
 	}
 	if p["signature"] != "" || p["upload_preset"] != "" {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
 
@@ -117,7 +118,7 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 	root.Chtimes(dir, now, now) // the janitor measures idleness from here
 
 	if !cr.isLast() {
-		writeJSON(w, http.StatusOK, map[string]any{"done": false, "bytes": cr.last + 1, "upload_id": uploadID})
+		server.WriteJSON(w, http.StatusOK, map[string]any{"done": false, "bytes": cr.last + 1, "upload_id": uploadID})
 		return nil
 	}
 	whole, err := stagedFromFile(root, data, st.filename, st.mime)
@@ -129,7 +130,7 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	server.WriteJSON(w, http.StatusOK, res)
 	return nil
 }
 

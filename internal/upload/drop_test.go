@@ -7,20 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond until it holds or a generous deadline passes; the
-// condition is the signal (a file appearing or going), not elapsed time.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+	"github.com/signedgate/gateway/internal/testutil"
+)
 
 // A client that disconnects in the middle of the file part leaves nothing
 // behind: the staged part is removed and nothing reaches the bucket.
@@ -37,9 +26,9 @@ func TestDroppedConnectionLeavesNothing(t *testing.T) {
 	if _, err := conn.Write(body[:len(body)/2]); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the file part is being staged", func() bool { return len(files(t, staging)) > 0 })
+	testutil.Eventually(t, 20*time.Second, "the file part is being staged", func() bool { return len(files(t, staging)) > 0 })
 	conn.Close()
-	waitFor(t, "the staged part is removed", func() bool { return len(files(t, staging)) == 0 })
+	testutil.Eventually(t, 20*time.Second, "the staged part is removed", func() bool { return len(files(t, staging)) == 0 })
 	if left := files(t, g.BucketDir); len(left) != 0 {
 		t.Errorf("bucket holds %v", left)
 	}

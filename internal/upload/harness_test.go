@@ -2,11 +2,8 @@ package upload_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/app"
+	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
 
 const (
-	adminToken = "test-admin-token-0123456789"
 	testCloud  = "democloud"
 	testKey    = "123456789012345"
 	testSecret = "abcdefghijklmnopqrstuvwxyz0"
@@ -29,56 +25,23 @@ const (
 
 // gateway is a real instance on 127.0.0.1 with one bucket and one key.
 type gateway struct {
+	*apptest.Gateway
 	t         testing.TB
-	App       *app.App
-	URL       string
 	BucketDir string
 	DataDir   string
 }
 
-func startGateway(t testing.TB, env map[string]string) *gateway {
+func startGateway(t testing.TB, env map[string]string, opts ...app.Option) *gateway {
 	t.Helper()
-	return startInstance(t, env, "")
+	return startInstance(t, env, "", opts...)
 }
 
 // startInstance starts an instance; with bucketDir set it joins an existing
 // setup (shared Redis) instead of creating the bucket and key.
-func startInstance(t testing.TB, env map[string]string, bucketDir string) *gateway {
+func startInstance(t testing.TB, env map[string]string, bucketDir string, opts ...app.Option) *gateway {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	g := &gateway{t: t, URL: base, DataDir: t.TempDir(), BucketDir: t.TempDir()}
-	vars := map[string]string{
-		"GATEWAY_ADDR":        ln.Addr().String(),
-		"GATEWAY_PUBLIC_URL":  base,
-		"GATEWAY_DATA_DIR":    g.DataDir,
-		"GATEWAY_ADMIN_TOKEN": adminToken,
-		"GATEWAY_LOG_LEVEL":   "error",
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.LoadFrom(vars)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.New(context.Background(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.App = a
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		a.Close()
-	})
+	gw := apptest.Start(t, env, opts...)
+	g := &gateway{Gateway: gw, t: t, BucketDir: t.TempDir(), DataDir: gw.Config.DataDir}
 	if bucketDir != "" {
 		g.BucketDir = bucketDir
 		return g
@@ -92,21 +55,9 @@ func startInstance(t testing.TB, env map[string]string, bucketDir string) *gatew
 // admin calls the admin API and decodes the answer, failing on another status.
 func (g *gateway) admin(method, path string, body any, want int) map[string]any {
 	g.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, g.URL+path, rd)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		g.t.Fatalf("%s %s: got %d %s, want %d", method, path, resp.StatusCode, data, want)
+	var data json.RawMessage
+	if code := g.Admin(g.t, method, path, body, &data); code != want {
+		g.t.Fatalf("%s %s: got %d %s, want %d", method, path, code, data, want)
 	}
 	var out map[string]any
 	json.Unmarshal(data, &out)

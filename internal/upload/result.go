@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/upload/assets"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
@@ -143,12 +144,12 @@ func (s *Service) destroy(w http.ResponseWriter, r *http.Request, t target, rtyp
 		return internal(err)
 	}
 	if !ok || a.ResourceType != rtype {
-		writeJSON(w, http.StatusOK, map[string]string{"result": "not found"})
+		server.WriteJSON(w, http.StatusOK, map[string]string{"result": "not found"})
 		return nil
 	}
 	if err := dir.Delete(a); err != nil {
 		return internal(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"result": "ok"})
+	server.WriteJSON(w, http.StatusOK, map[string]string{"result": "ok"})
 	return nil
 }

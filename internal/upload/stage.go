@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/signedgate/gateway/internal/fetch"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // staged is an incoming file written to the staging directory, with what
@@ -132,7 +133,7 @@ func (s *Service) stage(r io.Reader, filename string) (*staged, error) {
 	return k.finish(nil, filename, "")
 }
 
-func tooLarge(got, max int64) *Error {
+func tooLarge(got, max int64) *server.Error {
 	return badRequest("File size too large. Got %d. Maximum is %d.", got, max)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/upload/assets"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
@@ -156,7 +157,7 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request, t target, rtype
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	server.WriteJSON(w, http.StatusOK, res)
 	return nil
 }
 
@@ -234,7 +235,7 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 		prev = &old
 	}
 	if err := dir.Store(st.path, a, prev); err != nil {
-		var e *Error
+		var e *server.Error
 		switch {
 		case errors.Is(err, assets.ErrConflict):
 			e = badRequest("Public ID %s conflicts with an existing folder or asset of that name", publicID)

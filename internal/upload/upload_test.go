@@ -64,9 +64,13 @@ type vectorFile struct {
 	} `json:"response_signature"`
 }
 
+// The vectors are the upload verifier's: one copy, read here through the
+// whole endpoint.
+const vectorsPath = "../verify/uploadsig/testdata/cloudinary.json"
+
 func loadVectors(t *testing.T) vectorFile {
 	t.Helper()
-	data, err := os.ReadFile("testdata/cloudinary.json")
+	data, err := os.ReadFile(vectorsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,22 +81,17 @@ func loadVectors(t *testing.T) vectorFile {
 	return v
 }
 
-// withClock fixes the gateway's clock for instances started inside fn.
-func withClock(t *testing.T, at time.Time) {
-	old := app.Now
-	app.Now = func() time.Time { return at }
-	t.Cleanup(func() { app.Now = old })
-}
-
 // Every upload vector is accepted by the real endpoint as signed, and any
 // tampering is refused with the string the gateway signed.
 func TestUploadVectorsThroughEndpoint(t *testing.T) {
+	t.Parallel()
 	vec := loadVectors(t)
 	for _, v := range vec.UploadSignatures {
 		t.Run(v.Name, func(t *testing.T) {
+			t.Parallel()
 			ts, _ := strconv.ParseInt(v.WireParams["timestamp"], 10, 64)
-			withClock(t, time.Unix(ts+60, 0))
-			g := startGateway(t, nil)
+			at := time.Unix(ts+60, 0)
+			g := startGateway(t, nil, app.WithClock(func() time.Time { return at }))
 			g.admin("POST", "/v1/api-keys", map[string]any{"cloud_name": "demo", "bucket": "uploads",
 				"api_key": "vectorkey", "api_secret": v.Secret}, http.StatusCreated)
 			form := url.Values{"api_key": {"vectorkey"}, "signature": {v.Signature},
@@ -128,6 +127,7 @@ func TestResponseSignatureVector(t *testing.T) {
 
 // Refusals carry the spec's status and exact message.
 func TestUploadRefusals(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, nil)
 	g.admin("PUT", "/v1/buckets/other", map[string]any{"origin": "file://" + t.TempDir()}, http.StatusCreated)
 	g.admin("POST", "/v1/api-keys", map[string]any{"cloud_name": "othercloud", "bucket": "other",
@@ -207,6 +207,7 @@ var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // The result has the field names and JSON types SDKs decode strictly.
 func TestUploadResultTypes(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, nil)
 	img := pngBytes(t, 40, 30)
 	form := signed(map[string]string{"public_id": "dogs/rex", "tags": "a,b"}, testSecret)
@@ -272,6 +273,7 @@ func TestUploadResultTypes(t *testing.T) {
 // apply yet: with their signature they get that 400, and tampered they get
 // the 401 of a bad signature.
 func TestDeliveryVectorsThroughEndpoint(t *testing.T) {
+	t.Parallel()
 	vec := loadVectors(t)
 	g := startGateway(t, nil)
 	g.admin("POST", "/v1/api-keys", map[string]any{"cloud_name": "demo", "bucket": "uploads",
@@ -302,6 +304,7 @@ func TestDeliveryVectorsThroughEndpoint(t *testing.T) {
 // accepted only when GATEWAY_UPLOAD_ALLOW_SIGNATURE_V1 is true; refused, the
 // message shows the version 2 string.
 func TestSignatureVersion1Setting(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		setting    string
 		wantStatus int

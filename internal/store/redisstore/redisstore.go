@@ -1,4 +1,5 @@
-// Package redisstore is the record store shared by every gateway instance:
+// Package redisstore is the record store shared by every gateway instance,
+// and the one place that connects to Redis (conn.go):
 // one Redis hash per kind of record. Each write also bumps a version counter
 // and publishes the change, so every instance drops its cached view at once;
 // a poll of the version counter catches what a dropped subscription missed,

@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/signedgate/gateway/internal/apierr"
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/upload"
@@ -54,12 +53,12 @@ func (rt *Router) Route(r *http.Request) (http.Handler, string) {
 	}
 	keys, err := rt.Keys.ForCloud(r.Context(), d.Cloud)
 	if err != nil {
-		return apierr.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return err }), "upload-delivery"
+		return server.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return err }), "upload-delivery"
 	}
 	if len(keys) == 0 {
 		return nil, ""
 	}
-	return apierr.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	return server.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return rt.serve(w, r, d, keys)
 	}), "upload-delivery"
 }
@@ -71,36 +70,36 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, d uploadsig.Deli
 	switch {
 	case d.Type == assets.Private:
 		// Private assets are reachable through the API only, never by URL.
-		return apierr.NotFound("resource not found")
+		return server.NotFound("resource not found")
 	case d.Type == assets.Authenticated && d.Signature == "":
 		rt.refuse("missing_signature")
-		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized,
+		return server.Errorf(http.StatusUnauthorized, server.CodeUnauthorized,
 			"authenticated assets need a signed URL (s--SIG--)")
 	case d.Signature != "" && !signedByAny(d, keys):
 		// A signature that is present must hold, whatever the type.
 		rt.refuse("bad_signature")
-		return apierr.New(http.StatusUnauthorized, apierr.CodeUnauthorized, "invalid delivery signature")
+		return server.Errorf(http.StatusUnauthorized, server.CodeUnauthorized, "invalid delivery signature")
 	}
 	if len(d.Transformation) > 0 {
-		return apierr.BadRequest("TRANSFORMATION_UNSUPPORTED",
+		return server.BadRequest("TRANSFORMATION_UNSUPPORTED",
 			"transformations are not supported yet: request the original, without %q", strings.Join(d.Transformation, "/"))
 	}
 	name, err := url.PathUnescape(d.PublicID)
 	if err != nil {
-		return apierr.NotFound("resource not found")
+		return server.NotFound("resource not found")
 	}
 	a, dir, ok, err := rt.find(r.Context(), keys, d, name)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return apierr.NotFound("resource not found")
+		return server.NotFound("resource not found")
 	}
 	// Opened through the bucket's root: a symlink in the bucket cannot
 	// serve a file from outside it.
 	f, err := dir.Open(a)
 	if errors.Is(err, os.ErrNotExist) {
-		return apierr.NotFound("resource not found")
+		return server.NotFound("resource not found")
 	}
 	if err != nil {
 		return err

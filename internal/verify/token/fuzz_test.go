@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signedgate/gateway/internal/verify"
 )
 
 // FuzzInScope checks that no path InScope lets through can be read, by an
@@ -77,7 +79,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("e30.e30.", "bucket-a", "/", int64(-1))
 	f.Add("..", "", "", int64(1<<40))
 
-	reasons := map[*Error]bool{ErrTokenMissing: true, ErrMalformed: true, ErrUnknownKey: true, ErrWrongBucket: true,
+	reasons := map[*verify.Refusal]bool{ErrTokenMissing: true, ErrMalformed: true, ErrUnknownKey: true, ErrWrongBucket: true,
 		ErrBadAlgorithm: true, ErrOutOfScope: true, ErrExpired: true, ErrNotYetValid: true, ErrBadSignature: true}
 	cached := &Verifier{Lookup: store.lookup, Cache: NewCache(64, time.Hour)}
 	plain := &Verifier{Lookup: store.lookup}
@@ -87,7 +89,7 @@ func FuzzVerify(f *testing.F) {
 		for _, v := range []*Verifier{plain, cached} {
 			c, err := v.Verify(tok, bucket, p, now)
 			if err != nil {
-				e, ok := err.(*Error)
+				e, ok := err.(*verify.Refusal)
 				if !ok || !reasons[e] || c != nil {
 					t.Fatalf("got (%v, %v), want nil claims and a package reason", c, err)
 				}

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
-
-	"github.com/signedgate/gateway/internal/signingkey"
 )
 
 // TestNodeSignedTokens checks tokens made the way customers' backends make
@@ -25,7 +23,7 @@ func TestNodeSignedTokens(t *testing.T) {
 	if err := json.Unmarshal(raw, &vec); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := signingkey.ParsePublic([]byte(vec.PublicKey))
+	pub, err := ParsePublic([]byte(vec.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/internal/verify"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -33,7 +35,7 @@ func TestVerifyRefusals(t *testing.T) {
 		bucket string
 		path   string
 		now    time.Time
-		want   *Error
+		want   *verify.Refusal
 		status int
 	}{
 		{"no token", "", "bucket-a", "/a/x", t0, ErrTokenMissing, http.StatusUnauthorized},
@@ -71,15 +73,15 @@ func TestVerifyRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := v.Verify(tt.token, tt.bucket, tt.path, tt.now)
-			var e *Error
+			var e *verify.Refusal
 			if !errors.As(err, &e) {
-				t.Fatalf("got error %v (claims %+v), want %s", err, c, tt.want.Code)
+				t.Fatalf("got error %v (claims %+v), want %s", err, c, tt.want.Code())
 			}
 			if e != tt.want {
-				t.Errorf("got code %s, want %s", e.Code, tt.want.Code)
+				t.Errorf("got code %s, want %s", e.Code(), tt.want.Code())
 			}
-			if e.Status != tt.status {
-				t.Errorf("got status %d, want %d", e.Status, tt.status)
+			if e.Status() != tt.status {
+				t.Errorf("got status %d, want %d", e.Status(), tt.status)
 			}
 			if c != nil {
 				t.Errorf("got claims %+v with an error, want nil", c)

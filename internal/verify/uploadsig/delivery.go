@@ -4,7 +4,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"strings"
+
+	"github.com/signedgate/gateway/internal/verify"
 )
 
 // Delivery signature lengths: a prefix of the URL-safe base64 digest.
@@ -171,7 +174,7 @@ func SignDelivery(signedPart, secret string, algo Algorithm) string {
 }
 
 // VerifyDelivery checks a delivery signature; the length of sig selects the
-// algorithm. It returns an *Error of Kind Unauthorized on any mismatch.
+// algorithm. It returns a 401 *verify.Refusal on any mismatch.
 func VerifyDelivery(signedPart, sig, secret string) error {
 	var algo Algorithm
 	switch len(sig) {
@@ -189,6 +192,6 @@ func VerifyDelivery(signedPart, sig, secret string) error {
 	return nil
 }
 
-func invalidDeliverySignature() *Error {
-	return &Error{Kind: Unauthorized, Message: "Invalid delivery signature"}
+func invalidDeliverySignature() *verify.Refusal {
+	return verify.Refuse(http.StatusUnauthorized, CodeInvalidSignature, "Invalid delivery signature")
 }

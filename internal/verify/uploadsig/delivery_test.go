@@ -2,9 +2,12 @@ package uploadsig
 
 import (
 	"errors"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/signedgate/gateway/internal/verify"
 )
 
 func TestParseDeliveryPath(t *testing.T) {
@@ -156,9 +159,9 @@ func TestVerifyDelivery(t *testing.T) {
 				}
 				return
 			}
-			var e *Error
-			if !errors.As(err, &e) || e.Kind != Unauthorized {
-				t.Errorf("got %v, want *Error of kind Unauthorized", err)
+			var e *verify.Refusal
+			if !errors.As(err, &e) || e.Status() != http.StatusUnauthorized {
+				t.Errorf("got %v, want a 401 refusal", err)
 			}
 		})
 	}

@@ -4,10 +4,10 @@
 // freshness rule for the signed timestamp, and the parsing and checking of
 // signed delivery URLs (s--SIG--).
 //
-// The package is pure: no I/O, no HTTP. Callers pass the clock and the
-// secret; errors carry an HTTP-agnostic Kind and the exact message the
-// Cloudinary SDKs show to users, so one place in the server maps them to a
-// response.
+// The package is pure: no I/O, no HTTP handlers. Callers pass the clock
+// and the secret; refusals are *verify.Refusal values with the status and
+// the exact message the Cloudinary SDKs show to users, which the one error
+// writer answers in Cloudinary's body format.
 //
 // The hashes here are hash(message + secret), not HMAC. That is the wire
 // format every Cloudinary SDK produces, so the gateway must accept it; the

@@ -2,10 +2,13 @@ package uploadsig
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/signedgate/gateway/internal/verify"
 )
 
 var fuzzQueries = []string{
@@ -84,14 +87,14 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		var e *Error
+		var e *verify.Refusal
 		if !errors.As(err, &e) {
-			t.Fatalf("got %T %v, want *Error", err, err)
+			t.Fatalf("got %T %v, want *verify.Refusal", err, err)
 		}
-		if e.Kind == Unauthorized {
+		if e.Status() == http.StatusUnauthorized {
 			want := "Invalid Signature " + signature + ". String to sign - '" + v2 + "'."
-			if e.Message != want || e.StringToSign != v2 {
-				t.Fatalf("message: got %q, want %q", e.Message, want)
+			if e.Error() != want {
+				t.Fatalf("message: got %q, want %q", e.Error(), want)
 			}
 		}
 	})

@@ -70,8 +70,8 @@ func algorithmFor(signature string) (Algorithm, bool) {
 //
 // Hex is decoded before comparing, so uppercase signatures are accepted and
 // the comparison runs in constant time on the raw digest. Every failure,
-// including a signature of the wrong length, returns an *Error of Kind
-// Unauthorized whose message shows the version 2 string to sign.
+// including a signature of the wrong length, returns a 401 *verify.Refusal
+// whose message shows the version 2 string to sign.
 func Verify(p Params, signature, secret string, allowV1 bool) (string, error) {
 	if signature == "" {
 		return "", missingParam("signature")

@@ -25,7 +25,7 @@ func CheckTimestamp(ts string, now time.Time) error {
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return &Error{Kind: BadRequest, Message: "Invalid timestamp - '" + ts + "' is not a Unix time in seconds"}
+		return badRequest("Invalid timestamp - '" + ts + "' is not a Unix time in seconds")
 	}
 	// Compare against bounds rather than subtracting, so extreme values
 	// cannot overflow.
@@ -33,11 +33,11 @@ func CheckTimestamp(ts string, now time.Time) error {
 	nowSec := now.Unix()
 	switch {
 	case sec < nowSec-skew:
-		return &Error{Kind: BadRequest, Message: "Stale request - reported time is " +
-			formatReported(sec) + " which is more than 1 hour ago"}
+		return badRequest("Stale request - reported time is " +
+			formatReported(sec) + " which is more than 1 hour ago")
 	case sec > nowSec+skew:
-		return &Error{Kind: BadRequest, Message: "Invalid request - reported time is " +
-			formatReported(sec) + " which is more than 1 hour in the future"}
+		return badRequest("Invalid request - reported time is " +
+			formatReported(sec) + " which is more than 1 hour in the future")
 	}
 	return nil
 }

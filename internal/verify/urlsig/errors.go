@@ -1,6 +1,10 @@
 package urlsig
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/signedgate/gateway/internal/verify"
+)
 
 // Codes are stable strings for response bodies and metrics; clients and
 // dashboards match on them, so they never change once published.
@@ -11,39 +15,21 @@ const (
 	CodeNoSecret         = "NO_SECRET"
 )
 
-// Error is a refusal with a stable code and a message that is safe to show
-// to the client: it never contains the secret, the expected signature or
-// any internal detail.
-type Error struct {
-	code    string
-	status  int
-	message string
-}
-
-func (e *Error) Error() string { return e.message }
-
-// Code is the stable machine-readable reason.
-func (e *Error) Code() string { return e.code }
-
-// Status is the HTTP status the refusal should be answered with, so the one
-// function that writes error responses needs no table of its own.
-func (e *Error) Status() int { return e.status }
-
-// Sentinels are returned as they are (never wrapped with detail), so
+// Refusals are *verify.Refusal sentinels, returned as they are (never wrapped with detail), so
 // errors.Is works and nothing internal reaches a response body.
 var (
-	ErrMissingSignature   = &Error{CodeMissingSignature, http.StatusForbidden, "missing signature parameter s"}
-	ErrDuplicateSignature = &Error{CodeInvalidSignature, http.StatusForbidden, "signature parameter s given more than once"}
-	ErrMalformedSignature = &Error{CodeInvalidSignature, http.StatusForbidden, "signature parameter s must be 64 hex characters"}
-	ErrInvalidSignature   = &Error{CodeInvalidSignature, http.StatusForbidden, "invalid signature"}
+	ErrMissingSignature   = verify.Refuse(http.StatusForbidden, CodeMissingSignature, "missing signature parameter s")
+	ErrDuplicateSignature = verify.Refuse(http.StatusForbidden, CodeInvalidSignature, "signature parameter s given more than once")
+	ErrMalformedSignature = verify.Refuse(http.StatusForbidden, CodeInvalidSignature, "signature parameter s must be 64 hex characters")
+	ErrInvalidSignature   = verify.Refuse(http.StatusForbidden, CodeInvalidSignature, "invalid signature")
 
-	ErrMissingJob        = &Error{CodeInvalidData, http.StatusBadRequest, "missing job parameter"}
-	ErrDuplicateJob      = &Error{CodeInvalidData, http.StatusBadRequest, "job parameter given more than once"}
-	ErrDuplicateCacheKey = &Error{CodeInvalidData, http.StatusBadRequest, "cache_key parameter given more than once"}
-	ErrInvalidCacheKey   = &Error{CodeInvalidData, http.StatusBadRequest, "cache_key may contain only A-Z, a-z, 0-9, _ and -"}
-	ErrInvalidJob        = &Error{CodeInvalidData, http.StatusBadRequest, "job parameter is not valid base64"}
+	ErrMissingJob        = verify.Refuse(http.StatusBadRequest, CodeInvalidData, "missing job parameter")
+	ErrDuplicateJob      = verify.Refuse(http.StatusBadRequest, CodeInvalidData, "job parameter given more than once")
+	ErrDuplicateCacheKey = verify.Refuse(http.StatusBadRequest, CodeInvalidData, "cache_key parameter given more than once")
+	ErrInvalidCacheKey   = verify.Refuse(http.StatusBadRequest, CodeInvalidData, "cache_key may contain only A-Z, a-z, 0-9, _ and -")
+	ErrInvalidJob        = verify.Refuse(http.StatusBadRequest, CodeInvalidData, "job parameter is not valid base64")
 
 	// ErrNoSecret is a configuration fault, not the client's: a base with no
 	// usable secret must refuse everything rather than accept anything.
-	ErrNoSecret = &Error{CodeNoSecret, http.StatusInternalServerError, "no signing secret configured"}
+	ErrNoSecret = verify.Refuse(http.StatusInternalServerError, CodeNoSecret, "no signing secret configured")
 )

@@ -3,6 +3,7 @@ package urlsig
 import (
 	"bytes"
 	"encoding/base64"
+	"github.com/signedgate/gateway/internal/verify"
 	"net/url"
 	"strings"
 	"testing"
@@ -18,8 +19,8 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := Parse(raw)
 		if err != nil {
-			if _, ok := err.(*Error); !ok {
-				t.Fatalf("error %v is not an *Error", err)
+			if _, ok := err.(*verify.Refusal); !ok {
+				t.Fatalf("error %v is not a *verify.Refusal", err)
 			}
 			return
 		}

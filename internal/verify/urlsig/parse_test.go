@@ -1,6 +1,7 @@
 package urlsig
 
 import (
+	"github.com/signedgate/gateway/internal/verify"
 	"strings"
 	"testing"
 )
@@ -53,7 +54,7 @@ func TestParseRefuses(t *testing.T) {
 	tests := []struct {
 		name string
 		raw  string
-		want *Error
+		want *verify.Refusal
 		code string
 	}{
 		{"empty", "", ErrMissingSignature, CodeMissingSignature},
