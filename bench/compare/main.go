@@ -63,7 +63,7 @@ func main() {
 	}
 	raiseFileLimit()
 
-	dir, err := os.MkdirTemp("", "gateway-bench-")
+	dir, err := os.MkdirTemp("", "gwbench-")
 	if err != nil {
 		log.Fatal(err)
 	}
