@@ -7,12 +7,17 @@
 // dies (its DevTools connection drops or its process is gone), the engine
 // kills what is left of it, starts a new session, and runs the job that
 // was rendering on the dead browser once more; a second crash fails the
-// job with CONVERSION_FAILED. Close kills the browser and stops restarts. A converted HTML document gets no network at all: it is served to
-// its tab from memory and every other request is refused. A captured website
-// (capture-website) may reach only what the fetch policy of import/url
-// allows: each request is checked in the tab's interception, and all page
-// traffic goes through an in-process proxy that resolves names itself and
-// dials only checked addresses (see guard.go).
+// job with CONVERSION_FAILED. Close kills the browser and stops restarts.
+//
+// No job sees what another left in the browser: a converted document that
+// may run a script, and every capture, gets a browser context of its own,
+// disposed after the job; a document without a script runs with scripts
+// off, in a tab that serves job after job (see tab). A converted HTML
+// document gets no network at all: it is served to its tab from memory
+// and every other request is refused. A captured website (capture-website) may reach only what the
+// fetch policy of import/url allows: each request is checked in the tab's
+// interception, and all page traffic goes through an in-process proxy that
+// resolves names itself and dials only checked addresses (see guard.go).
 package chrome
 
 import (
@@ -78,6 +83,10 @@ type Engine struct {
 	stop context.CancelFunc // ends life
 	wg   sync.WaitGroup     // the session watchers
 
+	// slots holds one token per job running, at most Tabs; the session
+	// keeps more tabs than that open (see freshTabs).
+	slots chan struct{}
+
 	// Only the current session's watcher (see watch) uses failures.
 	failures int // failed starts and early deaths in a row
 
@@ -116,7 +125,7 @@ func New(cfg Config) (*Engine, error) {
 	g := &guard{policy: cfg.Policy, resolver: net.DefaultResolver, dialer: net.Dialer{Timeout: 10 * time.Second}}
 	life, stop := context.WithCancel(context.Background())
 	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(versionRE, bin), guard: g,
-		life: life, stop: stop, changed: make(chan struct{})}, nil
+		life: life, stop: stop, changed: make(chan struct{}), slots: make(chan struct{}, cfg.Tabs)}, nil
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`)
@@ -201,6 +210,12 @@ func (e *Engine) allocOptions(dir string) []chromedp.ExecAllocatorOption {
 		// every request before it reaches the proxy.
 		chromedp.ProxyServer("http://" + e.proxy.addr()),
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
+		// Each tab has a window in a browser context of its own (see
+		// newTab), and each new window would load the omnibox popup, a
+		// WebUI page costing several times the CPU of a conversion. The
+		// back/forward cache would keep a static tab's earlier documents
+		// alive behind the current one.
+		chromedp.Flag("disable-features", "WebUIOmniboxPopup,WebUIOmniboxAimPopup,BackForwardCache"),
 		chromedp.Env("HOME=" + dir),
 	}
 	if os.Geteuid() == 0 {
