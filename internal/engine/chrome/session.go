@@ -27,10 +27,13 @@ type session struct {
 	browser context.Context    // ends when the browser dies or the session ends
 	static  chan *tab          // static tabs, waiting for their next job
 	fresh   chan *tab          // fresh tabs, opened ahead of their jobs
-	cmd     *exec.Cmd          // the browser process, set while it starts
-	proc    *os.Process
-	pid     int
-	began   time.Time
+	// noNetwork is the address of the proxy of the tabs of converted
+	// documents, which refuses everything.
+	noNetwork string
+	cmd       *exec.Cmd // the browser process, set while it starts
+	proc      *os.Process
+	pid       int
+	began     time.Time
 
 	endOnce sync.Once
 	exit    string // how the browser process ended, set by end
@@ -50,7 +53,8 @@ func (e *Engine) startSession() (*session, error) {
 	e.seq++
 	id := e.seq
 	e.mu.Unlock()
-	s := &session{dir: filepath.Join(e.profile, "session-"+strconv.Itoa(id)), began: time.Now()}
+	s := &session{dir: filepath.Join(e.profile, "session-"+strconv.Itoa(id)), began: time.Now(),
+		noNetwork: e.noNet.addr()}
 	if err := os.Mkdir(s.dir, 0o700); err != nil {
 		return nil, err
 	}

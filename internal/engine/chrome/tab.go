@@ -16,12 +16,13 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
-// tab is one browser tab, in a browser context of its own. A tab is of one
-// of two kinds:
+// tab is one browser tab, in a browser context of its own with a proxy
+// that refuses everything (see newTab). A tab is of one of two kinds:
 //
 //   - A fresh tab serves one job and is then closed with its context. Every
 //     converted document has the same origin, so a script of one job could
@@ -54,9 +55,11 @@ var jobSeq atomic.Int64
 
 // newTab opens a tab in a new browser context whose every request is
 // paused: the current job's document URL is answered from memory,
-// everything else is refused.
+// everything else is refused. What interception does not see (preconnects,
+// WebSockets, workers, popups) goes to the context's proxy, the session's
+// refusing one (see noNetwork), and never to the guard's.
 func (s *session) newTab(static bool) (*tab, error) {
-	ctx, cancel, err := s.openContext("", true)
+	ctx, cancel, err := s.openContext(s.noNetwork, true)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +169,25 @@ func (s *session) openContext(proxy string, minimized bool) (context.Context, co
 		closeTab()
 		dispose()
 	})
+	if err := chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		_, err := page.AddScriptToEvaluateOnNewDocument(noPeerScript).Do(ctx)
+		return err
+	})); err != nil {
+		cancel()
+		return nil, nil, err
+	}
 	return ctx, cancel, nil
 }
+
+// noPeerScript runs in every document before the page's own scripts and
+// removes the APIs that send UDP: WebRTC and WebTransport. It is the
+// second fence only: the browser's flags are what keep WebRTC off UDP
+// (see allocOptions), since a script cannot reach every realm (workers).
+const noPeerScript = `(() => {
+  for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel", "WebTransport"]) {
+    try { delete globalThis[name]; } catch (e) {}
+  }
+})();`
 
 func (t *tab) answer(ev *fetch.EventRequestPaused) {
 	c := chromedp.FromContext(t.ctx)
