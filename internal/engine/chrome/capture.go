@@ -13,7 +13,6 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/signedgate/gateway/internal/engine"
@@ -79,10 +78,9 @@ func (e *Engine) capture(ctx context.Context, req engine.Request, o output, time
 	if err := e.Start(ctx); err != nil {
 		return engine.Result{}, engine.Wrap(engine.CodeConversionFailed, err, "the chromium engine could not be started")
 	}
-	// A pooled tab is the concurrency slot; the capture has its own tab.
+	// The capture opens its own tab, in a browser context of its own.
 	var data []byte
-	err = e.withTab(ctx, "capturing the page", func(s *session, t *tab) error {
-		defer s.put(t)
+	err = e.withTab(ctx, "capturing the page", noTab, func(s *session, _ *tab) error {
 		req.Report(10)
 		var err error
 		data, err = e.captureOn(ctx, s, u.String(), o, wait, time.Duration(ms)*time.Millisecond, timeout)
@@ -146,23 +144,10 @@ func (e *navError) message() string {
 // capturePage loads rawURL in a new browser context and prints or
 // photographs it once the wait event fired and wait passed.
 func (e *Engine) capturePage(ctx context.Context, s *session, rawURL string, o output, event string, wait time.Duration) ([]byte, error) {
-	// chromedp's WithNewBrowserContext opens the tab without a window,
-	// which headless Chromium refuses; open both here.
-	c := chromedp.FromContext(s.browser)
-	if c == nil || c.Browser == nil {
-		return nil, errors.New("no browser")
-	}
-	bctx := cdp.WithExecutor(s.browser, c.Browser)
-	bid, err := target.CreateBrowserContext().WithDisposeOnDetach(true).Do(bctx)
+	cctx, cancel, err := s.openContext("", false)
 	if err != nil {
 		return nil, err
 	}
-	defer target.DisposeBrowserContext(bid).Do(bctx)
-	tid, err := target.CreateTarget("about:blank").WithBrowserContextID(bid).WithNewWindow(true).Do(bctx)
-	if err != nil {
-		return nil, err
-	}
-	cctx, cancel := chromedp.NewContext(s.browser, chromedp.WithTargetID(tid))
 	defer s.closeTab(cancel)
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()

@@ -7,12 +7,21 @@
 // dies (its DevTools connection drops or its process is gone), the engine
 // kills what is left of it, starts a new session, and runs the job that
 // was rendering on the dead browser once more; a second crash fails the
-// job with CONVERSION_FAILED. Close kills the browser and stops restarts. A converted HTML document gets no network at all: it is served to
-// its tab from memory and every other request is refused. A captured website
-// (capture-website) may reach only what the fetch policy of import/url
-// allows: each request is checked in the tab's interception, and all page
-// traffic goes through an in-process proxy that resolves names itself and
-// dials only checked addresses (see guard.go).
+// job with CONVERSION_FAILED. Close kills the browser and stops restarts.
+//
+// No job sees what another left in the browser: a converted document that
+// may run a script, and every capture, gets a browser context of its own,
+// disposed after the job; a document without a script runs with scripts
+// off, in a tab that serves job after job (see tab). A converted HTML
+// document gets no network at all: it is served to its tab from memory,
+// every other request is refused, and what escapes request interception
+// (WebSockets, workers, preconnects) meets a proxy that refuses
+// everything. A captured website (capture-website) may reach only what the
+// fetch policy of import/url allows: each request is checked in the tab's
+// interception, and all page traffic goes through an in-process proxy that
+// resolves names itself and dials only checked addresses (see guard.go).
+// Neither sends UDP: WebRTC is kept to TCP through the proxy and QUIC is
+// off (see allocOptions).
 package chrome
 
 import (
@@ -72,11 +81,16 @@ type Engine struct {
 	closeOnce sync.Once
 	profile   string // holds each session's dir (see session)
 	guard     *guard
-	proxy     *pageProxy
+	proxy     *pageProxy // the guard's: the browser's proxy, used by captures
+	noNet     *pageProxy // refuses everything: the proxy of converted documents
 
 	life context.Context    // ends at Close: kills browsers, stops restarts
 	stop context.CancelFunc // ends life
 	wg   sync.WaitGroup     // the session watchers
+
+	// slots holds one token per job running, at most Tabs; the session
+	// keeps more tabs than that open (see freshTabs).
+	slots chan struct{}
 
 	// Only the current session's watcher (see watch) uses failures.
 	failures int // failed starts and early deaths in a row
@@ -116,7 +130,7 @@ func New(cfg Config) (*Engine, error) {
 	g := &guard{policy: cfg.Policy, resolver: net.DefaultResolver, dialer: net.Dialer{Timeout: 10 * time.Second}}
 	life, stop := context.WithCancel(context.Background())
 	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(versionRE, bin), guard: g,
-		life: life, stop: stop, changed: make(chan struct{})}, nil
+		life: life, stop: stop, changed: make(chan struct{}), slots: make(chan struct{}, cfg.Tabs)}, nil
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+`)
@@ -159,6 +173,9 @@ func (e *Engine) start() error {
 	if e.proxy, err = startProxy(e.guard); err != nil {
 		return err
 	}
+	if e.noNet, err = startProxy(&guard{none: true}); err != nil {
+		return err
+	}
 	s, err := e.startSession()
 	if err != nil {
 		return err
@@ -198,17 +215,41 @@ func (e *Engine) allocOptions(dir string) []chromedp.ExecAllocatorOption {
 		// proxy, which dials only addresses the fetch policy allows, so
 		// Chromium never resolves a name itself (no DNS rebinding).
 		// Converted HTML documents get no network at all: their tabs refuse
-		// every request before it reaches the proxy.
+		// every request, and their browser contexts have a proxy of their
+		// own that refuses everything (see newTab).
 		chromedp.ProxyServer("http://" + e.proxy.addr()),
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
+		// WebRTC sends UDP (STUN, TURN, media) from sockets of its own,
+		// which no HTTP proxy sees: a page could send packets to loopback
+		// or private addresses. This policy leaves WebRTC only TCP through
+		// the proxy (TURN over TCP), which the guard checks.
+		chromedp.Flag("webrtc-ip-handling-policy", "disable_non_proxied_udp"),
+		// QUIC is UDP too; Chromium does not use it through an HTTP proxy,
+		// and this keeps it so.
+		chromedp.Flag("disable-quic", true),
+		// Chromium has no name to resolve (the proxies do it, and are
+		// addressed by IP), yet it looks some up (Google's hosts, to
+		// preconnect): a DNS query is a way out that the guard never sees,
+		// so every lookup of its own fails.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		// Each tab has a window in a browser context of its own (see
+		// newTab), and each new window would load the omnibox popup, a
+		// WebUI page costing several times the CPU of a conversion. The
+		// back/forward cache would keep a static tab's earlier documents
+		// alive behind the current one.
+		chromedp.Flag("disable-features", "WebUIOmniboxPopup,WebUIOmniboxAimPopup,BackForwardCache"),
 		chromedp.Env("HOME=" + dir),
 	}
+	opts = append(opts, testFlags...)
 	if os.Geteuid() == 0 {
 		// Chromium refuses to run its sandbox as root.
 		opts = append(opts, chromedp.NoSandbox)
 	}
 	return opts
 }
+
+// testFlags, set by tests, are more flags for the browser.
+var testFlags []chromedp.ExecAllocatorOption
 
 // Close kills the browser, waits for it and its children to exit, and
 // removes the profiles. No restart happens after Close.
@@ -230,6 +271,9 @@ func (e *Engine) Close() error {
 		e.wg.Wait() // the watchers end their sessions
 		if e.proxy != nil {
 			e.proxy.close()
+		}
+		if e.noNet != nil {
+			e.noNet.close()
 		}
 		if e.profile != "" {
 			os.RemoveAll(e.profile)

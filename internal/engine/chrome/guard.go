@@ -31,7 +31,13 @@ type guard struct {
 	policy   fetch.Policy
 	resolver *net.Resolver
 	dialer   net.Dialer
+	// none refuses every host: the guard of the proxy of converted HTML
+	// documents, which get no network at all.
+	none bool
 }
+
+// errNoNetwork is what the guard of converted documents answers.
+var errNoNetwork = errors.New("a converted document has no network")
 
 // checkURL refuses anything but http(s) and ws(s) URLs whose host resolves
 // only to allowed addresses.
@@ -56,6 +62,9 @@ func (g *guard) checkURL(ctx context.Context, raw string) error {
 // naming the host. One forbidden address refuses the host: the browser (or
 // a retry) might otherwise end up on it.
 func (g *guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if g.none {
+		return nil, errNoNetwork
+	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		if err := g.policy.CheckAddr(a); err != nil {
 			return nil, fmt.Errorf("%s: %w", host, err)

@@ -112,10 +112,3 @@ func (o output) produce(ctx context.Context) ([]byte, error) {
 	}
 	return shot.Do(ctx)
 }
-
-// reset undoes prepare on a pooled tab.
-func (o output) reset(ctx context.Context) {
-	if o.format != "pdf" {
-		emulation.ClearDeviceMetricsOverride().Do(ctx)
-	}
-}

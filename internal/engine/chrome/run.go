@@ -197,8 +197,12 @@ func (e *Engine) convertOne(ctx context.Context, req engine.Request, input engin
 	if err != nil {
 		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not read the input file")
 	}
+	kind := staticTab
+	if mayRunScript(html) {
+		kind = freshTab
+	}
 	var out []byte
-	err = e.withTab(ctx, "rendering the page", func(s *session, t *tab) error {
+	err = e.withTab(ctx, "rendering the page", kind, func(s *session, t *tab) error {
 		req.Report(10)
 		var err error
 		out, err = e.render(ctx, s, t, html, o, timeout)
@@ -241,16 +245,20 @@ func (e *Engine) render(ctx context.Context, s *session, t *tab, html []byte, o 
 	out, err := t.render(jobCtx, html, o)
 	stop()
 	cancel()
-	if err == nil {
+	if err == nil && t.static {
 		s.put(t)
+		return out, nil
+	}
+	// A fresh tab goes with its context and all the page left in them, and
+	// so does a tab whose job failed (a page that timed out may still run);
+	// a new tab takes its place in the background.
+	go s.replaceTab(t, e)
+	if err == nil {
 		return out, nil
 	}
 	pageRange := strings.Contains(err.Error(), "Page range") || strings.Contains(err.Error(), "page range")
 	timedOut := errors.Is(err, context.DeadlineExceeded)
 	crashed := ctx.Err() == nil && !timedOut && !pageRange && s.lost(time.Second)
-	// A tab that timed out may still run the page's script; close it and
-	// open a fresh one (none when the browser died).
-	s.replaceTab(t, e)
 	switch {
 	case ctx.Err() != nil:
 		return nil, engine.ContextError(ctx)

@@ -18,18 +18,22 @@ import (
 	"github.com/signedgate/gateway/internal/engine"
 )
 
-// session is one Chromium process and its warm tabs. When the browser dies
-// the engine ends the session and starts a new one (see watch).
+// session is one Chromium process and its tabs (see tab). When the browser
+// dies the engine ends the session and starts a new one (see watch).
 type session struct {
 	dir     string             // the browser's HOME and profile, removed by end
 	stop    context.CancelFunc // kills the browser without waiting
 	cancel  context.CancelFunc // kills the browser and waits for it to exit
 	browser context.Context    // ends when the browser dies or the session ends
-	tabs    chan *tab
-	cmd     *exec.Cmd // the browser process, set while it starts
-	proc    *os.Process
-	pid     int
-	began   time.Time
+	static  chan *tab          // static tabs, waiting for their next job
+	fresh   chan *tab          // fresh tabs, opened ahead of their jobs
+	// noNetwork is the address of the proxy of the tabs of converted
+	// documents, which refuses everything.
+	noNetwork string
+	cmd       *exec.Cmd // the browser process, set while it starts
+	proc      *os.Process
+	pid       int
+	began     time.Time
 
 	endOnce sync.Once
 	exit    string // how the browser process ended, set by end
@@ -49,7 +53,8 @@ func (e *Engine) startSession() (*session, error) {
 	e.seq++
 	id := e.seq
 	e.mu.Unlock()
-	s := &session{dir: filepath.Join(e.profile, "session-"+strconv.Itoa(id)), began: time.Now()}
+	s := &session{dir: filepath.Join(e.profile, "session-"+strconv.Itoa(id)), began: time.Now(),
+		noNetwork: e.noNet.addr()}
 	if err := os.Mkdir(s.dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -81,15 +86,17 @@ func (e *Engine) startSession() (*session, error) {
 		return nil, errors.New("start chromium: no browser process")
 	}
 	s.pid = s.proc.Pid
-	s.tabs = make(chan *tab, e.cfg.Tabs)
-	errs := make([]error, e.cfg.Tabs)
+	nFresh := freshTabs(e.cfg.Tabs)
+	s.static = make(chan *tab, e.cfg.Tabs)
+	s.fresh = make(chan *tab, nFresh)
+	errs := make([]error, e.cfg.Tabs+nFresh)
 	var wg sync.WaitGroup
-	for i := range e.cfg.Tabs {
+	for i := range errs {
 		wg.Go(func() {
-			t, err := s.newTab()
+			t, err := s.newTab(i < e.cfg.Tabs)
 			errs[i] = err
 			if err == nil {
-				s.tabs <- t
+				s.pool(t.static) <- t
 			}
 		})
 	}
@@ -99,6 +106,19 @@ func (e *Engine) startSession() (*session, error) {
 		return nil, fmt.Errorf("open chromium tabs: %w", err)
 	}
 	return s, nil
+}
+
+// freshTabs is the number of fresh tabs a session keeps open for tabs jobs
+// at once: one more than can run, since a fresh tab's replacement takes
+// longer to open than a short job takes.
+func freshTabs(tabs int) int { return tabs + 1 }
+
+// pool is where the session keeps tabs of the kind.
+func (s *session) pool(static bool) chan *tab {
+	if static {
+		return s.static
+	}
+	return s.fresh
 }
 
 // alive reports whether the browser still runs: its connection is open
@@ -126,13 +146,14 @@ func (s *session) lost(grace time.Duration) bool {
 	}
 }
 
-// put returns t to the session's pool, or closes it when the session ended.
+// put returns a static tab to the session's pool, or closes it when the
+// session ended.
 func (s *session) put(t *tab) {
 	if s.browser.Err() != nil {
 		s.closeTab(t.cancel)
 		return
 	}
-	s.tabs <- t
+	s.static <- t
 }
 
 // closeTab runs the cancel function of a chromedp tab context, which
@@ -146,32 +167,32 @@ func (s *session) closeTab(cancel context.CancelFunc) {
 	cancel()
 }
 
-// replaceTab closes t, which a failed job may have left running a script,
-// and puts a fresh tab in its place.
+// replaceTab closes t and its browser context, with whatever the job's page
+// stored or still runs, and puts a new tab of its kind in its place.
 func (s *session) replaceTab(t *tab, e *Engine) {
 	s.closeTab(t.cancel)
 	if s.browser.Err() != nil {
 		return
 	}
-	if nt, err := s.newTab(); err == nil {
-		s.tabs <- nt
+	if nt, err := s.newTab(t.static); err == nil {
+		s.pool(t.static) <- nt
 		return
 	} else if s.browser.Err() == nil {
 		e.cfg.Logger.Warn("could not reopen a chromium tab", "err", err)
 	}
-	go s.reopen()
+	go s.reopen(t.static)
 }
 
 // reopen keeps trying to open a tab until it succeeds or the session ends.
-func (s *session) reopen() {
+func (s *session) reopen(static bool) {
 	for pause := 100 * time.Millisecond; ; pause = min(pause*2, 10*time.Second) {
 		select {
 		case <-s.browser.Done():
 			return
 		case <-time.After(pause):
 		}
-		if t, err := s.newTab(); err == nil {
-			s.tabs <- t
+		if t, err := s.newTab(static); err == nil {
+			s.pool(static) <- t
 			return
 		}
 	}
@@ -345,10 +366,21 @@ func (e *Engine) restart() {
 	}
 }
 
-// acquire takes a tab of the current session, waiting for one to be free
-// or for a restarted browser. A tab of a browser found dead is dropped, so
-// no job starts on a dead browser.
-func (e *Engine) acquire(ctx context.Context) (*session, *tab, error) {
+// tabKind is the tab a job needs: none (a capture opens its own), a
+// static one or a fresh one.
+type tabKind int
+
+const (
+	noTab tabKind = iota
+	staticTab
+	freshTab
+)
+
+// acquire takes a tab of the kind from the current session, waiting for
+// one to be free or for a restarted browser; with noTab, it returns the
+// session alone. A tab of a browser found dead is dropped, so no job starts
+// on a dead browser.
+func (e *Engine) acquire(ctx context.Context, kind tabKind) (*session, *tab, error) {
 	for {
 		e.mu.Lock()
 		closed, s, changed, lastErr := e.closed, e.cur, e.changed, e.lastErr
@@ -367,8 +399,20 @@ func (e *Engine) acquire(ctx context.Context) (*session, *tab, error) {
 				return nil, nil, fmt.Errorf("%w: %w", errRestarting, ctx.Err())
 			}
 		}
+		if kind == noTab {
+			if s.alive() {
+				return s, nil, nil
+			}
+			s.stop() // the watcher ends the session and restarts the browser
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		}
 		select {
-		case t := <-s.tabs:
+		case t := <-s.pool(kind == staticTab):
 			if s.alive() {
 				return s, t, nil
 			}
@@ -390,14 +434,23 @@ var errRestarting = errors.New("waiting for chromium to restart")
 // errCrashed marks a job's failure as the browser's death.
 var errCrashed = errors.New("chromium crashed")
 
-// withTab runs job on a tab of the current session. job gives the tab back
-// (or replaces it) and returns an engine error, or one wrapping errCrashed
-// when the browser died under it; then job runs once more on the restarted
-// browser, and a second crash fails with CodeConversionFailed.
-func (e *Engine) withTab(ctx context.Context, what string, job func(s *session, t *tab) error) error {
+// withTab runs job on a tab of the kind of the current session, once one of
+// the Tabs slots is free. job gives the tab back (or replaces it) and
+// returns an engine error, or one wrapping errCrashed when the browser died
+// under it; then job runs once more on the restarted browser, and a second
+// crash fails with CodeConversionFailed.
+func (e *Engine) withTab(ctx context.Context, what string, kind tabKind, job func(s *session, t *tab) error) error {
+	select {
+	case e.slots <- struct{}{}:
+		defer func() { <-e.slots }()
+	case <-e.life.Done():
+		return e.acquireError(ctx, errClosed)
+	case <-ctx.Done():
+		return e.acquireError(ctx, ctx.Err())
+	}
 	var err error
 	for attempt := 1; attempt <= 2; attempt++ {
-		s, t, aerr := e.acquire(ctx)
+		s, t, aerr := e.acquire(ctx, kind)
 		if aerr != nil {
 			return e.acquireError(ctx, aerr)
 		}
