@@ -32,6 +32,8 @@ type Config struct {
 	RedisURL    string `env:"REDIS_URL"`
 	RedisMode   string `env:"REDIS_MODE" envDefault:"single"`
 	RedisPrefix string `env:"REDIS_PREFIX" envDefault:"gateway:"`
+	// RedisClient bounds how long a request waits for Redis.
+	RedisClient RedisClient `envPrefix:"REDIS_"`
 
 	// AdminToken guards /v1. In embedded mode an empty one is generated and
 	// kept in the data directory.
@@ -232,6 +234,7 @@ func (c *Config) validate() []error {
 	if c.MaxAdminBodyBytes < 1024 {
 		bad("MAX_ADMIN_BODY_BYTES", "must be at least 1024")
 	}
+	c.RedisClient.validate(bad)
 	c.Fetch.validate(bad)
 	c.Upload.validate(bad)
 	c.Delivery.validate(bad)

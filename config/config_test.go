@@ -117,3 +117,25 @@ func TestCachedResultsNeverOutliveTheirFiles(t *testing.T) {
 		t.Fatalf("got cache TTL %v, %v; want 1h", c.SignedURL.CacheTTL, err)
 	}
 }
+
+func TestRedisClientTimeouts(t *testing.T) {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RedisClient{DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond, MaxRetries: 1}
+	if c.RedisClient != want {
+		t.Errorf("defaults: %+v, want %+v", c.RedisClient, want)
+	}
+	_, err = LoadFrom(map[string]string{
+		"GATEWAY_REDIS_DIAL_TIMEOUT":  "0s",
+		"GATEWAY_REDIS_READ_TIMEOUT":  "2m",
+		"GATEWAY_REDIS_WRITE_TIMEOUT": "-1s",
+		"GATEWAY_REDIS_MAX_RETRIES":   "11",
+	})
+	for _, name := range []string{"REDIS_DIAL_TIMEOUT", "REDIS_READ_TIMEOUT", "REDIS_WRITE_TIMEOUT", "REDIS_MAX_RETRIES"} {
+		if err == nil || !strings.Contains(err.Error(), "GATEWAY_"+name+":") {
+			t.Errorf("error does not name GATEWAY_%s: %v", name, err)
+		}
+	}
+}

@@ -70,6 +70,8 @@ type App struct {
 	SignedURLBases *signedurl.Repo
 	ResultCache    *cache.Cache
 
+	redisConn *redisstore.Conn // Redis with its breaker; nil in embedded mode
+
 	// now is the clock of every part of the instance.
 	now     func() time.Time
 	handler http.Handler
@@ -98,8 +100,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			opened.Close()
 		}
 	}()
+	// Metrics first: the store reports to them.
+	a.Registry = prometheus.NewRegistry()
+	a.Metrics = server.NewMetrics(a.Registry)
 	if err := a.openStore(ctx); err != nil {
 		return nil, err
+	}
+	if a.redisConn != nil {
+		a.redisUp(a.redisConn.Breaker.Up())
 	}
 	token, err := adminToken(cfg, log)
 	if err != nil {
@@ -109,8 +117,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.InstanceID, err = newInstanceID(); err != nil {
 		return nil, err
 	}
-	a.Registry = prometheus.NewRegistry()
-	a.Metrics = server.NewMetrics(a.Registry)
 	redirects := cfg.Fetch.MaxRedirects
 	if redirects == 0 {
 		redirects = -1 // the policy reads 0 as "the default"; the operator asked for none
@@ -182,16 +188,41 @@ func (a *App) openStore(ctx context.Context) error {
 		a.closers = append(a.closers, s.Close)
 		return nil
 	}
-	rdb, err := redisstore.Connect(ctx, cfg.RedisURL, cfg.RedisMode)
+	retries := cfg.RedisClient.MaxRetries
+	if retries == 0 {
+		retries = -1 // none; 0 would take the default
+	}
+	rdb, err := redisstore.Connect(ctx, redisstore.Options{
+		URL:          cfg.RedisURL,
+		Mode:         cfg.RedisMode,
+		DialTimeout:  cfg.RedisClient.DialTimeout,
+		ReadTimeout:  cfg.RedisClient.ReadTimeout,
+		WriteTimeout: cfg.RedisClient.WriteTimeout,
+		MaxRetries:   retries,
+		Log:          a.Log,
+		Breaker:      redisstore.BreakerOptions{OnChange: a.redisUp},
+	})
 	if err != nil {
 		return err
 	}
 	a.Redis = rdb
+	a.redisConn = rdb
 	a.closers = append(a.closers, rdb.Close)
 	s := redisstore.New(rdb, cfg.RedisPrefix, a.Log)
 	a.Store = s
 	a.closers = append(a.closers, s.Close)
 	return nil
+}
+
+// redisUp keeps the dependency gauge of Redis.
+func (a *App) redisUp(up bool) {
+	if m := a.Metrics; m != nil {
+		v := 0.0
+		if up {
+			v = 1
+		}
+		m.DependencyUp.WithLabelValues("redis").Set(v)
+	}
 }
 
 // Handler is the instance's whole HTTP handler.

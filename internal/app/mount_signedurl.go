@@ -31,12 +31,13 @@ func (a *App) mountSignedURL(m *Mount) error {
 	a.onClose(a.ResultCache.Close)
 
 	m.Routes.Paths = append(m.Routes.Paths, &signedurl.Handler{
-		Repo:    a.SignedURLBases,
-		Runner:  jobRunner{a.Jobs},
-		Cache:   a.ResultCache,
-		Wait:    cfg.Wait,
-		Debug:   cfg.Debug,
-		Metrics: a.Metrics,
+		Repo:         a.SignedURLBases,
+		Runner:       jobRunner{a.Jobs},
+		Cache:        a.ResultCache,
+		Wait:         cfg.Wait,
+		LocalCopyTTL: cfg.LocalCopyTTL,
+		Debug:        cfg.Debug,
+		Metrics:      a.Metrics,
 	})
 	return nil
 }

@@ -46,6 +46,8 @@ type Entry struct {
 	Location string `json:"location,omitempty"`
 	// HTTPStatus is the status a failed job is answered with.
 	HTTPStatus int `json:"http_status,omitempty"`
+	// Expires is when a cached result stops being kept.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Cacheable reports whether e may be kept as the key's result: only a
@@ -67,6 +69,9 @@ const (
 	Hit  Source = "hit"  // a cached result
 	Miss Source = "miss" // this request started the job
 	Join Source = "join" // another request, on any instance, started it
+	// Local: the result cache could not be read, and the answer is the
+	// instance's own recent copy of the result.
+	Local Source = "local"
 )
 
 // ErrBackend wraps failures of the shared store (Redis).
@@ -237,7 +242,6 @@ func (c *Cache) lead(ctx context.Context, k, token string, deadline <-chan time.
 // announces its result. It does not depend on any request: the job's
 // result is kept even when every client has gone.
 func (c *Cache) watch(k, lockVal string, job Job, settled chan<- struct{}) {
-	defer close(settled)
 	ctx := context.Background()
 	tick := time.NewTicker(c.opts.Lease / 3)
 	defer tick.Stop()
@@ -251,25 +255,64 @@ func (c *Cache) watch(k, lockVal string, job Job, settled chan<- struct{}) {
 				c.opts.Log.Warn("result cache: store job status", "key", k, "err", err)
 			}
 		case <-job.Done():
-			e := job.Entry()
-			// Result first, then release: whoever sees the lock gone finds
-			// the result.
-			if e.Cacheable() {
-				if err := c.b.setResult(ctx, k, e, c.opts.TTL); err != nil {
-					c.opts.Log.Error("result cache: store result", "key", k, "err", err)
-				}
+			c.settle(k, lockVal, job.Entry(), settled)
+			return
+		}
+	}
+}
+
+// settle stores and announces a job's end: its result, its final status,
+// the lock released and the signal sent. Steps that fail because Redis is
+// down are tried again every Poll until they succeed or the lock's lease
+// is over, so that a job that ended during a short outage is answered from
+// its result, not run again, once Redis is back. settled is closed after
+// the first attempt: the request that ran the job has its answer.
+func (c *Cache) settle(k, lockVal string, e Entry, settled chan<- struct{}) {
+	ctx := context.Background()
+	if e.Cacheable() {
+		e.Expires = time.Now().Add(c.opts.TTL)
+	}
+	// Result first, then release: whoever sees the lock gone finds the
+	// result.
+	steps := []struct {
+		what string
+		fn   func() error
+	}{
+		{"store result", func() error {
+			if !e.Cacheable() {
+				return nil
 			}
-			if err := c.b.setStatus(ctx, k, e, c.opts.Linger); err != nil {
-				c.opts.Log.Warn("result cache: store final status", "key", k, "err", err)
+			return c.b.setResult(ctx, k, e, c.opts.TTL)
+		}},
+		{"store final status", func() error { return c.b.setStatus(ctx, k, e, c.opts.Linger) }},
+		{"release lock", func() error { return c.b.release(ctx, k, lockVal) }},
+		{"publish result", func() error { return c.b.publish(ctx, k, e) }},
+	}
+	giveUp := time.Now().Add(c.opts.Lease)
+	for attempt := 0; ; attempt++ {
+		var failed error
+		for len(steps) > 0 {
+			err := steps[0].fn()
+			if err != nil {
+				failed = fmt.Errorf("%s: %w", steps[0].what, err)
+				break
 			}
-			if err := c.b.release(ctx, k, lockVal); err != nil {
-				c.opts.Log.Warn("result cache: release lock", "key", k, "err", err)
-			}
-			if err := c.b.publish(ctx, k, e); err != nil {
-				c.opts.Log.Warn("result cache: publish result", "key", k, "err", err)
+			steps = steps[1:]
+		}
+		if attempt == 0 {
+			close(settled)
+		}
+		if failed == nil {
+			if attempt > 0 {
+				c.opts.Log.Info("result cache: job's end stored after the store returned", "key", k)
 			}
 			return
 		}
+		if !errors.Is(failed, ErrBackend) || time.Now().After(giveUp) {
+			c.opts.Log.Error("result cache: job's end not stored", "key", k, "err", failed)
+			return
+		}
+		time.Sleep(c.opts.Poll)
 	}
 }
 

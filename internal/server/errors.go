@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"syscall"
+	"time"
 )
 
 // Error is an error with a public face.
@@ -62,6 +65,9 @@ const (
 	CodeConflict         = "CONFLICT"
 	CodeInternal         = "INTERNAL_ERROR"
 	CodeUnavailable      = "SERVICE_UNAVAILABLE"
+	// CodeInsufficientStorage: a write failed because the gateway's disk
+	// is full; nothing was stored, and the same request may succeed later.
+	CodeInsufficientStorage = "INSUFFICIENT_STORAGE"
 )
 
 // Shorthands for the most common refusals.
@@ -87,6 +93,15 @@ type Coded interface {
 	Code() string
 }
 
+// Temporary is an error of a dependency that is down for a while (Redis, a
+// disk): it says when to retry, and its source reports the outage in the
+// log once, so requests answered with it are logged at debug level only.
+// A Coded error that is also Temporary is answered with Retry-After.
+type Temporary interface {
+	error
+	RetryAfter() time.Duration
+}
+
 // PublicError returns the *Error in err's chain, or the Coded error there as an
 // *Error; false when err has no public face.
 func PublicError(err error) (*Error, bool) {
@@ -96,19 +111,43 @@ func PublicError(err error) (*Error, bool) {
 	}
 	var c Coded
 	if errors.As(err, &c) {
-		return &Error{Status: c.Status(), Code: c.Code(), Message: c.Error(), Cause: err}, true
+		e := &Error{Status: c.Status(), Code: c.Code(), Message: c.Error(), Cause: err}
+		var t Temporary
+		if errors.As(err, &t) {
+			e.WithHeader("Retry-After", retryAfter(t.RetryAfter()))
+		}
+		return e, true
 	}
 	return nil, false
 }
 
+// DiskFull reports whether err comes from a write to a full disk (or a
+// disk quota), which is answered 507 and may succeed later.
+func DiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
 // AsError returns err's public face (see PublicError), or an internal error that
-// hides err.
+// hides err. A full disk is 507 INSUFFICIENT_STORAGE rather than a 500.
 func AsError(err error) *Error {
 	if e, ok := PublicError(err); ok {
 		return e
 	}
+	if DiskFull(err) {
+		return &Error{Status: http.StatusInsufficientStorage, Code: CodeInsufficientStorage,
+			Message: "the gateway's disk is full; nothing was stored, retry later", Cause: err}
+	}
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal,
 		Message: "internal error; the request id in X-Request-Id identifies it in the log", Cause: err}
+}
+
+// retryAfter is d in whole seconds, at least 1, as Retry-After wants it.
+func retryAfter(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.FormatInt(s, 10)
 }
 
 // ErrorBody is the JSON shape of every error response.
@@ -129,7 +168,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func WriteErrorAs(w http.ResponseWriter, r *http.Request, err error, body func(*Error) any) {
 	e := AsError(err)
 	log := Log(r)
+	var temporary Temporary
 	switch {
+	case errors.As(err, &temporary):
+		// Its source logs the outage once, not once per request.
+		log.Debug("request failed: dependency unavailable", "status", e.Status, "code", e.Code, "err", err)
 	case e.Status >= 500:
 		log.Error("request failed", "status", e.Status, "code", e.Code, "err", err)
 	default:

@@ -20,6 +20,8 @@ type Metrics struct {
 	// FastLane counts requests answered on the fast lane (a subset of
 	// Requests).
 	FastLane prometheus.Counter
+	// DependencyUp is 1 while a dependency answers.
+	DependencyUp *prometheus.GaugeVec // dependency
 }
 
 // NewMetrics makes the collectors and registers them, with the Go and process
@@ -56,12 +58,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time spent in conversion engines.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 		}, []string{"engine", "operation"}),
+		DependencyUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gateway_dependency_up",
+			Help: "1 while a dependency the gateway uses (redis) answers, 0 while it is taken to be down.",
+		}, []string{"dependency"}),
 		FastLane: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_fast_lane_answers_total",
 			Help: "Requests answered on the fast lane, without net/http (also counted in gateway_http_requests_total).",
 		}),
 	}
-	reg.MustRegister(m.Requests, m.RequestDuration, m.InFlight, m.Refusals, m.Jobs, m.CacheLookups, m.Conversion, m.FastLane,
+	reg.MustRegister(m.Requests, m.RequestDuration, m.InFlight, m.Refusals, m.Jobs, m.CacheLookups, m.Conversion, m.FastLane, m.DependencyUp,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -49,23 +49,48 @@ func (h *Handler) FastRoute(req *fastlane.Request, resp *fastlane.Response) (str
 	if checked == nil {
 		return RouteName, fastlane.Slow // the first request of a link checks its job
 	}
-	e, ok, err := h.Cache.Cached(ctx, cache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash})
-	if err != nil || !ok || e.Location == "" {
+	key := cache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash}
+	e, ok, err := h.Cache.Cached(ctx, key)
+	src := cache.Hit
+	switch {
+	case err != nil:
+		// The result cache cannot be read: this instance's own copy
+		// answers, or serve does (a 503, counted and logged there).
+		if e, ok = h.local.get(key, gen, now); !ok {
+			return RouteName, fastlane.Slow
+		}
+		src = cache.Local
+	case !ok || e.Location == "":
 		return RouteName, fastlane.Slow
+	default:
+		h.local.put(key, gen, now, e, h.LocalCopyTTL)
 	}
-	h.countHit()
+	h.count(src)
 	// As respond and serve write it, in net/http's (sorted) field order.
 	var f fastlane.Fields
 	f.Add("Cache-Control", "no-store")
 	f.Add("Location", e.Location)
-	f.Add("X-Cache", string(cache.Hit))
+	f.Add("X-Cache", string(src))
 	if e.JobID != "" {
 		f.Add("X-Job-Id", e.JobID)
 	}
-	h.answers.put(req.Target, gen, now, f)
+	if src == cache.Hit {
+		// A local answer is not memoized: the result cache is read again
+		// at the next request, so the lane is back with it at once.
+		h.answers.put(req.Target, gen, now, f)
+	}
 	resp.Status = http.StatusFound
 	resp.SetFields(f)
 	return RouteName, fastlane.Answered
+}
+
+// count counts an answer from src on the lane.
+func (h *Handler) count(src cache.Source) {
+	if src == cache.Hit {
+		h.countHit()
+	} else if h.Metrics != nil {
+		h.Metrics.CacheLookups.WithLabelValues("signed_url", string(src)).Inc()
+	}
 }
 
 // countHit counts a result-cache hit answered on the lane.

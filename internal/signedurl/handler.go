@@ -33,12 +33,17 @@ type Handler struct {
 	// Wait is how long a request waits for its job before it is answered
 	// 202 with the job's status.
 	Wait time.Duration
+	// LocalCopyTTL is how long this instance may answer a link from its own
+	// copy of the link's result while the result cache cannot be read (see
+	// localCopy); 0 turns the copy off.
+	LocalCopyTTL time.Duration
 	// Debug adds the string the gateway signed to signature refusals.
 	Debug   bool
 	Metrics *server.Metrics
 
 	memo    jobMemo
 	answers answerMemo
+	local   localCopy
 	hits    atomic.Pointer[prometheus.Counter] // CacheLookups{signed_url, hit}
 }
 
@@ -73,6 +78,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 	)
 	if q.Cached() {
 		key := cache.Key{Base: b.ID, CacheKey: q.CacheKey, JobHash: checked.hash}
+		// The generation is read before the result, as in FastRoute.
+		gen := h.Repo.generation()
 		e, src, err = h.Cache.Do(r.Context(), key, h.Wait, func() (cache.Job, error) {
 			job, err := checked.fresh()
 			if err != nil {
@@ -84,6 +91,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 			}
 			return cacheJob{j}, nil
 		})
+		switch {
+		case err == nil:
+			h.local.put(key, gen, time.Now(), e, h.LocalCopyTTL)
+		case errors.Is(err, cache.ErrBackend):
+			if le, ok := h.local.get(key, gen, time.Now()); ok {
+				e, src, err = le, cache.Local, nil
+			}
+		}
 		if err == nil && h.Metrics != nil {
 			h.Metrics.CacheLookups.WithLabelValues("signed_url", string(src)).Inc()
 		}

@@ -28,13 +28,16 @@ func (mm *memo[V]) get(k string) (V, bool) {
 	return v, ok
 }
 
-func (mm *memo[V]) put(k string, v V) {
+func (mm *memo[V]) put(k string, v V) { mm.putBounded(k, v, memoEntries) }
+
+// putBounded is put with limit entries filling the memo.
+func (mm *memo[V]) putBounded(k string, v V, limit int) {
 	if len(k) > memoMaxBytes {
 		return
 	}
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	if mm.m == nil || len(mm.m) >= memoEntries {
+	if mm.m == nil || len(mm.m) >= limit {
 		mm.m = make(map[string]V, 64)
 	}
 	mm.m[k] = v

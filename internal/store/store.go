@@ -14,6 +14,9 @@ import (
 var (
 	ErrNotFound = errors.New("record not found")
 	ErrExists   = errors.New("record already exists")
+	// ErrUnavailable matches (errors.Is) the errors of a store that cannot
+	// be reached for now: the request may succeed when it is retried.
+	ErrUnavailable = errors.New("record store unavailable")
 )
 
 // Change names a record that was written or deleted by any instance. An empty

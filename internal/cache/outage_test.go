@@ -1,0 +1,63 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/signedgate/gateway/internal/store/redisstore"
+	"github.com/signedgate/gateway/internal/testutil/redistest"
+)
+
+// TestJobEndingDuringAnOutageIsStoredWhenRedisReturns: a job that ends
+// while Redis is down has its result stored and its lock released once
+// Redis is back (from its append-only file), so the next request is
+// answered with that result at once instead of waiting out the lock's
+// lease and running the job again.
+func TestJobEndingDuringAnOutageIsStoredWhenRedisReturns(t *testing.T) {
+	srv := redistest.StartServer(t, redistest.ServerOptions{AppendOnly: true})
+	open := func() *Cache {
+		conn, err := redisstore.Connect(context.Background(), redisstore.Options{URL: srv.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewRedis(context.Background(), conn, "outage:", Options{Lease: 20 * time.Second, Poll: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(); conn.Close() })
+		return c
+	}
+	a, b := open(), open()
+	ctx := context.Background()
+	key := Key{"base", "k", "hash"}
+	job := newFakeJob("job-1", "http://gw/outputs/a.jpg")
+	e, src, err := a.Do(ctx, key, 50*time.Millisecond, func() (Job, error) { return job, nil })
+	if err != nil || src != Miss || e.Final {
+		t.Fatalf("first request: %+v %s %v", e, src, err)
+	}
+
+	srv.Kill()
+	job.finish()
+	time.Sleep(300 * time.Millisecond)
+	if _, _, err := b.Do(ctx, key, time.Second, func() (Job, error) { return nil, errors.New("must not start") }); !errors.Is(err, ErrBackend) {
+		t.Fatalf("request while Redis is down: %v, want ErrBackend", err)
+	}
+	srv.Start()
+
+	start := time.Now()
+	starts := 0
+	e, src, err = b.Do(ctx, key, 5*time.Second, func() (Job, error) {
+		starts++
+		return newFakeJob("job-2", "http://gw/outputs/b.jpg"), nil
+	})
+	took := time.Since(start)
+	t.Logf("after Redis returned: %s %q in %v", src, e.Location, took)
+	if err != nil || e.Location != "http://gw/outputs/a.jpg" || starts != 0 {
+		t.Fatalf("after Redis returned: %+v %s %v, %d starts; want job-1's result and no new job", e, src, err, starts)
+	}
+	if took > 2*time.Second {
+		t.Errorf("the result came %v after Redis returned; want it within a second or two, not the lock's lease", took)
+	}
+}
