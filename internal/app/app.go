@@ -211,7 +211,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			ReadHeaderTimeout: a.Config.ReadHeaderTimeout,
 		})
 	}
-	return server.Serve(ctx, srv, ln, a.Config.ShutdownTimeout)
+	return server.Serve(ctx, srv, ln, a.Config.ShutdownTimeout, a.Log)
 }
 
 // Run listens on the configured address and serves until ctx ends.

@@ -36,7 +36,7 @@ func serveRaw(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- Serve(ctx, New(Options{ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second}, h, log), ln, 5*time.Second)
+		served <- Serve(ctx, New(Options{ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second}, h, log), ln, 5*time.Second, log)
 	}()
 	t.Cleanup(func() {
 		cancel()
