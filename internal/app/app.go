@@ -146,9 +146,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, err
 		}
 	}
-	a.handler = server.Handler(m.Routes, log, a.Metrics)
+	sample := server.NewAccessSample(cfg.AccessLogSample)
+	a.handler = server.Handler(m.Routes, log, a.Metrics, sample)
 	if cfg.FastLane {
-		a.fast = server.FastLane(m.Routes, log, a.Metrics)
+		a.fast = server.FastLane(m.Routes, log, a.Metrics, sample)
 	}
 	return a, nil
 }

@@ -28,7 +28,7 @@ func serveRaw(t *testing.T) string {
 	})
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
-	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

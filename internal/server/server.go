@@ -67,7 +67,8 @@ type Options struct {
 }
 
 // Handler builds the whole request path: middleware, then dispatch.
-func Handler(rt Routes, log *slog.Logger, m *Metrics) http.Handler {
+// sample picks the access log lines written; nil writes them all.
+func Handler(rt Routes, log *slog.Logger, m *Metrics, sample *AccessSample) http.Handler {
 	mux := rt.Mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -93,7 +94,7 @@ func Handler(rt Routes, log *slog.Logger, m *Metrics) http.Handler {
 			mux.ServeHTTP(w, r)
 		})
 	}
-	return observe(optionsAsterisk(h), log, m)
+	return observe(optionsAsterisk(h), log, m, sample)
 }
 
 // optionsAsterisk answers OPTIONS * as net/http does when left to it: 200

@@ -32,7 +32,7 @@ func newTestServer(t *testing.T, rt Routes, logs io.Writer) *httptest.Server {
 		logs = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	srv := httptest.NewServer(Handler(rt, log, NewMetrics(reg)))
+	srv := httptest.NewServer(Handler(rt, log, NewMetrics(reg), nil))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -222,7 +222,7 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 	})
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +306,7 @@ func TestShutdownCutsRequestsPastTheTimeout(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var logs logBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
