@@ -45,6 +45,10 @@ type Config struct {
 
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
+	// AccessLogSample is the fraction, 0 to 1, of successful requests
+	// (status below 400, redirects included) whose access log line is
+	// written; errors and refusals are always logged.
+	AccessLogSample float64 `env:"ACCESS_LOG_SAMPLE" envDefault:"1"`
 
 	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"10s"`
 	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
@@ -217,6 +221,9 @@ func (c *Config) validate() []error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("LOG_FORMAT", "want json or text, got %q", c.LogFormat)
+	}
+	if !(c.AccessLogSample >= 0 && c.AccessLogSample <= 1) {
+		bad("ACCESS_LOG_SAMPLE", "want a fraction from 0 to 1 such as 0.01 (1 logs every request, 0 only errors and refusals), got %v", c.AccessLogSample)
 	}
 	positive := map[string]time.Duration{
 		"READ_HEADER_TIMEOUT": c.ReadHeaderTimeout,

@@ -21,6 +21,23 @@ func TestDefaults(t *testing.T) {
 	if c.ReadHeaderTimeout != 10*time.Second || c.Fetch.MaxRedirects != 5 {
 		t.Errorf("durations: got %v, redirects %d", c.ReadHeaderTimeout, c.Fetch.MaxRedirects)
 	}
+	if c.AccessLogSample != 1 {
+		t.Errorf("AccessLogSample: got %v, want 1 (every line)", c.AccessLogSample)
+	}
+}
+
+func TestAccessLogSampleIsAFraction(t *testing.T) {
+	for _, v := range []string{"0", "0.01", "1"} {
+		if _, err := LoadFrom(map[string]string{"GATEWAY_ACCESS_LOG_SAMPLE": v}); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+	for _, v := range []string{"-0.1", "1.01", "NaN", "10%", "all"} {
+		_, err := LoadFrom(map[string]string{"GATEWAY_ACCESS_LOG_SAMPLE": v})
+		if err == nil || !strings.Contains(err.Error(), "GATEWAY_ACCESS_LOG_SAMPLE") {
+			t.Errorf("%s: got %v, want an error naming GATEWAY_ACCESS_LOG_SAMPLE", v, err)
+		}
+	}
 }
 
 func TestPublicURLFollowsPortAndLosesTrailingSlash(t *testing.T) {
@@ -47,6 +64,7 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 		"GATEWAY_FETCH_ALLOW_CIDRS":    "10.0.0.0/8,not-a-cidr",
 		"GATEWAY_REDIS_MODE":           "swarm",
 		"GATEWAY_MAX_ADMIN_BODY_BYTES": "abc",
+		"GATEWAY_ACCESS_LOG_SAMPLE":    "1.5",
 	}
 	_, err := LoadFrom(env)
 	var cerr *Error
@@ -58,7 +76,7 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 		"GATEWAY_ADDR", "GATEWAY_PUBLIC_URL", "GATEWAY_REDIS_URL", "GATEWAY_LOG_LEVEL",
 		"GATEWAY_LOG_FORMAT", "GATEWAY_IDLE_TIMEOUT", "GATEWAY_SHUTDOWN_TIMEOUT",
 		"GATEWAY_MAX_HEADER_BYTES", "GATEWAY_FETCH_ALLOW_CIDRS", "GATEWAY_REDIS_MODE",
-		"GATEWAY_MAX_ADMIN_BODY_BYTES", "GATEWAY_ADMIN_TOKEN",
+		"GATEWAY_MAX_ADMIN_BODY_BYTES", "GATEWAY_ADMIN_TOKEN", "GATEWAY_ACCESS_LOG_SAMPLE",
 	} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("error does not name %s:\n%s", name, msg)

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -73,51 +75,13 @@ func TestProcess(t *testing.T) {
 	})
 
 	t.Run("ServesAndStopsGracefullyOnSIGTERM", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		data := t.TempDir()
-		cmd := exec.Command(bin) // no subcommand: serve
-		cmd.Env = cleanEnv("GATEWAY_ADDR="+addr, "GATEWAY_DATA_DIR="+data)
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer cmd.Process.Kill()
-		lines := make(chan string, 100)
-		go func() {
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		// Wait for the listening line instead of polling the port.
-		var logged []string
-		deadline := time.After(30 * time.Second)
-	wait:
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("gateway exited early:\n%s", strings.Join(logged, "\n"))
-				}
-				logged = append(logged, l)
-				if strings.Contains(l, "gateway listening") {
-					break wait
-				}
-			case <-deadline:
-				t.Fatal("gateway did not start")
-			}
-		}
+		g := startGateway(t, bin)
+		addr, data := g.addr, g.data
 		token, err := os.ReadFile(filepath.Join(data, "admin-token"))
 		if err != nil {
 			t.Fatalf("admin token file: %v", err)
 		}
-		for _, l := range logged {
+		for _, l := range g.logged {
 			if strings.Contains(l, strings.TrimSpace(string(token))) {
 				t.Fatalf("the admin token was logged: %s", l)
 			}
@@ -135,20 +99,135 @@ func TestProcess(t *testing.T) {
 		}
 		resp.Body.Close()
 
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() {
-			for range lines {
-			}
-			done <- cmd.Wait()
-		}()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("exit after SIGTERM: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("gateway did not stop after SIGTERM")
+		if err := g.stop(t); err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
 		}
 	})
+
+	// A request still running when GATEWAY_SHUTDOWN_TIMEOUT has passed is
+	// cut, and the gateway exits 0 with a warning that counts it: here a
+	// bucket whose body is still on its way.
+	t.Run("CutsRequestsPastTheShutdownTimeoutAndExitsZero", func(t *testing.T) {
+		g := startGateway(t, bin, "GATEWAY_SHUTDOWN_TIMEOUT=500ms")
+		token, err := os.ReadFile(filepath.Join(g.data, "admin-token"))
+		if err != nil {
+			t.Fatalf("admin token file: %v", err)
+		}
+		c, err := net.Dial("tcp", g.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "PUT /v1/buckets/slow HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{", g.addr, strings.TrimSpace(string(token)))
+		// The request is in flight once the gauge counts it beside the
+		// request that reads the gauge.
+		deadline := time.Now().Add(15 * time.Second)
+		for !strings.Contains(metrics(t, g.addr), "\ngateway_http_requests_in_flight 2\n") {
+			if time.Now().After(deadline) {
+				t.Fatal("the slow request never reached its handler")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+
+		if err := g.stop(t); err != nil {
+			t.Fatalf("exit after SIGTERM with a request past the shutdown timeout: %v\n%s", err, strings.Join(g.logged, "\n"))
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := c.Read(make([]byte, 1)); n != 0 || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("the cut connection: read %d bytes, %v; want it closed", n, err)
+		}
+		var cut []string
+		for _, l := range g.logged {
+			if strings.Contains(l, "shutdown timeout") {
+				cut = append(cut, l)
+			}
+		}
+		if len(cut) != 1 || !strings.Contains(cut[0], `"level":"WARN"`) || !strings.Contains(cut[0], `"requests":1`) {
+			t.Errorf("want one warning that the shutdown timeout cut 1 request; log:\n%s", strings.Join(g.logged, "\n"))
+		}
+	})
+}
+
+// gateway is a gateway process started by startGateway.
+type gateway struct {
+	cmd        *exec.Cmd
+	addr, data string
+	lines      chan string
+	logged     []string // its log lines so far
+}
+
+// startGateway starts the binary with its own address and data directory,
+// and env, and waits for it to listen.
+func startGateway(t *testing.T, bin string, env ...string) *gateway {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{addr: ln.Addr().String(), data: t.TempDir(), lines: make(chan string, 100)}
+	ln.Close()
+	g.cmd = exec.Command(bin) // no subcommand: serve
+	g.cmd.Env = cleanEnv(append([]string{"GATEWAY_ADDR=" + g.addr, "GATEWAY_DATA_DIR=" + g.data}, env...)...)
+	stderr, _ := g.cmd.StderrPipe()
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			g.lines <- sc.Text()
+		}
+		close(g.lines)
+	}()
+	// Wait for the listening line instead of polling the port.
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-g.lines:
+			if !ok {
+				t.Fatalf("gateway exited early:\n%s", strings.Join(g.logged, "\n"))
+			}
+			g.logged = append(g.logged, l)
+			if strings.Contains(l, "gateway listening") {
+				return g
+			}
+		case <-deadline:
+			t.Fatal("gateway did not start")
+		}
+	}
+}
+
+// stop sends SIGTERM and returns how the process exited, with every line
+// it logged in g.logged.
+func (g *gateway) stop(t *testing.T) error {
+	t.Helper()
+	g.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() {
+		for l := range g.lines {
+			g.logged = append(g.logged, l)
+		}
+		done <- g.cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(15 * time.Second):
+		t.Fatal("gateway did not stop after SIGTERM")
+		return nil
+	}
+}
+
+// metrics returns the gateway's /metrics page.
+func metrics(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

@@ -152,9 +152,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, err
 		}
 	}
-	a.handler = server.Handler(m.Routes, log, a.Metrics)
+	sample := server.NewAccessSample(cfg.AccessLogSample)
+	a.handler = server.Handler(m.Routes, log, a.Metrics, sample)
 	if cfg.FastLane {
-		a.fast = server.FastLane(m.Routes, log, a.Metrics)
+		a.fast = server.FastLane(m.Routes, log, a.Metrics, sample)
 	}
 	return a, nil
 }
@@ -242,7 +243,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			ReadHeaderTimeout: a.Config.ReadHeaderTimeout,
 		})
 	}
-	return server.Serve(ctx, srv, ln, a.Config.ShutdownTimeout)
+	return server.Serve(ctx, srv, ln, a.Config.ShutdownTimeout, a.Log)
 }
 
 // Run listens on the configured address and serves until ctx ends.

@@ -1,15 +1,21 @@
 package app_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/testutil"
@@ -221,4 +227,46 @@ func TestTwoInstancesOnOneRedisSeeEachOtherWithinOneSecond(t *testing.T) {
 		t.Fatalf("readyz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// GATEWAY_ACCESS_LOG_SAMPLE reaches the access log: at 0, a success gets
+// no line and an error does.
+func TestAccessLogSampleIsApplied(t *testing.T) {
+	cfg, err := config.LoadFrom(map[string]string{
+		"GATEWAY_DATA_DIR":          t.TempDir(),
+		"GATEWAY_ADMIN_TOKEN":       apptest.AdminToken,
+		"GATEWAY_ACCESS_LOG_SAMPLE": "0",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer // the instance's goroutines may log too
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, path := range []string{"/healthz", "/nothing/here"} {
+		a.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+	if got := logs.String(); strings.Contains(got, `"path":"/healthz"`) || !strings.Contains(got, `"path":"/nothing/here"`) {
+		t.Errorf("want the 404 logged and not the 200:\n%s", got)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -32,6 +32,7 @@ type fastHandler struct {
 	rt      Routes
 	log     *slog.Logger
 	m       *Metrics
+	sample  *AccessSample
 	claimed sync.Map // muxKey -> bool: a mux pattern claims it
 
 	mu       sync.Mutex
@@ -56,9 +57,9 @@ var laneFields = func() (f fastlane.Fields) {
 }()
 
 // FastLane returns the lane's handler for the routes rt, which must be the
-// routes given to Handler.
-func FastLane(rt Routes, log *slog.Logger, m *Metrics) fastlane.Handler {
-	return &fastHandler{rt: rt, log: log, m: m, counters: map[metricsKey]fastMetrics{}}
+// routes given to Handler, as log, m and sample should be.
+func FastLane(rt Routes, log *slog.Logger, m *Metrics, sample *AccessSample) fastlane.Handler {
+	return &fastHandler{rt: rt, log: log, m: m, sample: sample, counters: map[metricsKey]fastMetrics{}}
 }
 
 func (f *fastHandler) Answer(req *fastlane.Request, resp *fastlane.Response) bool {
@@ -111,7 +112,7 @@ func (f *fastHandler) Answer(req *fastlane.Request, resp *fastlane.Response) boo
 		c.duration.Observe(elapsed.Seconds())
 		f.m.FastLane.Inc()
 	}
-	if f.log.Enabled(context.Background(), slog.LevelInfo) {
+	if f.log.Enabled(context.Background(), slog.LevelInfo) && f.sample.keep(resp.Status) {
 		accessLog(context.Background(), f.log, id, req.Method, req.Host, req.Path, route, resp.Status, 0, elapsed, req.RemoteAddr)
 	}
 	return true

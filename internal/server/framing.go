@@ -55,6 +55,9 @@ func (l framedListener) Accept() (net.Conn, error) {
 type framedConn struct {
 	net.Conn
 	f framing
+	// active is set while net/http serves a request of the connection
+	// (see Serve).
+	active atomic.Bool
 }
 
 func (c *framedConn) Read(p []byte) (int, error) {

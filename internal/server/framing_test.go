@@ -28,7 +28,7 @@ func serveRaw(t *testing.T) string {
 	})
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
-	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func serveRaw(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- Serve(ctx, New(Options{ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second}, h, log), ln, 5*time.Second)
+		served <- Serve(ctx, New(Options{ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second}, h, log), ln, 5*time.Second, log)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -55,9 +56,9 @@ func newRequestID() string {
 var nosniff = []string{"nosniff"}[:1:1]
 
 // observe is the outermost middleware: request id, request-scoped logger,
-// panic recovery, access log and request metrics, and the check of the
-// request's framing.
-func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
+// panic recovery, access log (as sample picks) and request metrics, and
+// the check of the request's framing.
+func observe(next http.Handler, log *slog.Logger, m *Metrics, sample *AccessSample) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -100,7 +101,9 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			elapsed := time.Since(start)
 			m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 			m.RequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
-			accessLog(r.Context(), log, id, r.Method, r.Host, r.URL.Path, route, status, rec.bytes, elapsed, r.RemoteAddr)
+			if sample.keep(status) {
+				accessLog(r.Context(), log, id, r.Method, r.Host, r.URL.Path, route, status, rec.bytes, elapsed, r.RemoteAddr)
+			}
 		}()
 		if v := checkFraming(r); v != framingOK {
 			// The connection must not carry another request: the
@@ -163,6 +166,43 @@ func (r *recorder) Flush() {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// AccessSample picks the responses whose access line is written: every
+// error and refusal (status 400 and up), and of the successful answers
+// (below 400: redirects are the normal answer of a signed link) a fixed
+// fraction, spread evenly: at 0.01, the 1st, 101st, 201st... A nil
+// *AccessSample writes every line. One sample shared by the net/http path
+// and the fast lane counts their successes together; it takes no lock.
+type AccessSample struct {
+	all bool
+	// Of every 2^32 successes, p are logged: the kth (from 0) when
+	// k*p mod 2^32 < p, which uint32 arithmetic computes as it wraps.
+	p uint32
+	n atomic.Uint32
+}
+
+// NewAccessSample returns the sample that logs rate (0 to 1) of the
+// successful answers.
+func NewAccessSample(rate float64) *AccessSample {
+	f := math.Round(rate * (1 << 32))
+	switch {
+	case f >= 1<<32:
+		return &AccessSample{all: true}
+	case f > 0:
+		return &AccessSample{p: uint32(f)}
+	}
+	return &AccessSample{} // rate 0 (or below): errors only
+}
+
+// keep reports whether the access line of a response with status is
+// written.
+func (s *AccessSample) keep(status int) bool {
+	if s == nil || s.all || status >= 400 {
+		return true
+	}
+	k := s.n.Add(1) - 1
+	return k*s.p < s.p
+}
 
 // accessLog writes the access log line of one response. path never holds
 // the query: it carries signatures and tokens.

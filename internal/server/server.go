@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,7 +67,8 @@ type Options struct {
 }
 
 // Handler builds the whole request path: middleware, then dispatch.
-func Handler(rt Routes, log *slog.Logger, m *Metrics) http.Handler {
+// sample picks the access log lines written; nil writes them all.
+func Handler(rt Routes, log *slog.Logger, m *Metrics, sample *AccessSample) http.Handler {
 	mux := rt.Mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -92,7 +94,7 @@ func Handler(rt Routes, log *slog.Logger, m *Metrics) http.Handler {
 			mux.ServeHTTP(w, r)
 		})
 	}
-	return observe(optionsAsterisk(h), log, m)
+	return observe(optionsAsterisk(h), log, m, sample)
 }
 
 // optionsAsterisk answers OPTIONS * as net/http does when left to it: 200
@@ -195,9 +197,32 @@ func New(opts Options, h http.Handler, log *slog.Logger) *http.Server {
 
 // Serve runs srv on ln until ctx ends, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish within timeout, and returns. A
-// listener with a Wait method (fastlane.Listener) is waited for too.
+// listener with Wait and Cut methods (fastlane.Listener) is waited for too.
 // Each connection is a framedConn for net/http (see framing.go).
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
+//
+// Requests still running when timeout has passed are cut: their
+// connections are closed, one warning says how many there were, and Serve
+// returns nil, for a shutdown that keeps its time limit is a clean one. It
+// returns an error only when serving failed (the listener did).
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, log *slog.Logger) error {
+	// active counts net/http's connections in the middle of a request:
+	// those Shutdown waits for.
+	var active atomic.Int64
+	hook := srv.ConnState
+	srv.ConnState = func(c net.Conn, state http.ConnState) {
+		if fc, ok := c.(*framedConn); ok {
+			if state == http.StateActive {
+				if !fc.active.Swap(true) {
+					active.Add(1)
+				}
+			} else if fc.active.Swap(false) {
+				active.Add(-1)
+			}
+		}
+		if hook != nil {
+			hook(c, state)
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(framedListener{ln}) }()
 	select {
@@ -207,10 +232,30 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	// Shutdown fails with the context's error when time runs out, or with
+	// the listener's when closing it failed; the lane's Wait only with the
+	// context's.
 	err := srv.Shutdown(sctx)
-	if w, ok := ln.(interface{ Wait(context.Context) error }); ok {
+	late := errors.Is(err, context.DeadlineExceeded)
+	if late {
+		err = nil
+	}
+	lane, _ := ln.(interface {
+		Wait(context.Context) error
+		Cut() int
+	})
+	if lane != nil && lane.Wait(sctx) != nil {
 		// Connections a listener serves itself (the fast lane) end too.
-		err = errors.Join(err, w.Wait(sctx))
+		late = true
+	}
+	if late {
+		cut := int(active.Load())
+		srv.Close()
+		if lane != nil {
+			cut += lane.Cut()
+		}
+		log.Warn("shutdown timeout passed; cut the requests still running",
+			"requests", cut, "timeout", timeout.String())
 	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr

@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/testutil"
 )
 
@@ -30,7 +32,7 @@ func newTestServer(t *testing.T, rt Routes, logs io.Writer) *httptest.Server {
 		logs = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	srv := httptest.NewServer(Handler(rt, log, NewMetrics(reg)))
+	srv := httptest.NewServer(Handler(rt, log, NewMetrics(reg), nil))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -220,7 +222,7 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 	})
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +230,7 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- Serve(ctx, New(Options{ReadHeaderTimeout: time.Second, IdleTimeout: time.Second}, h, log), ln, 10*time.Second)
+		served <- Serve(ctx, New(Options{ReadHeaderTimeout: time.Second, IdleTimeout: time.Second}, h, log), ln, 10*time.Second, log)
 	}()
 
 	got := make(chan string, 1)
@@ -287,4 +289,104 @@ func TestEveryResponseSaysNosniff(t *testing.T) {
 			t.Errorf("%s %s (%d): X-Content-Type-Options %q", tc.method, tc.path, resp.StatusCode, got)
 		}
 	}
+}
+
+// A shutdown whose timeout passes with requests still running cuts them:
+// their connections close, one warning counts them (net/http's and the
+// fast lane's), and Serve returns nil: the shutdown kept its limit.
+func TestShutdownCutsRequestsPastTheTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan string, 2)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		started <- "net/http"
+		<-release
+	})
+	reg := prometheus.NewRegistry()
+	var logs logBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lane's own answer to /lane-slow takes as long.
+	ln := fastlane.Listen(tcp, fastlane.HandlerFunc(func(req *fastlane.Request, resp *fastlane.Response) bool {
+		if req.Path != "/lane-slow" {
+			return false
+		}
+		started <- "lane"
+		<-release
+		resp.Status = http.StatusNoContent
+		return true
+	}), fastlane.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, New(Options{ReadHeaderTimeout: time.Second, IdleTimeout: time.Second}, h, log), ln, 200*time.Millisecond, log)
+	}()
+
+	cut := make(chan error, 2)
+	for _, path := range []string{"/slow", "/lane-slow"} {
+		go func() {
+			resp, err := http.Get("http://" + tcp.Addr().String() + path)
+			if err == nil {
+				resp.Body.Close()
+			}
+			cut <- err
+		}()
+	}
+	<-started
+	<-started
+	cancel() // as SIGTERM does
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve: %v, want nil after cutting the requests", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after the shutdown timeout")
+	}
+	for range 2 {
+		select {
+		case err := <-cut:
+			if err == nil {
+				t.Error("a request running past the shutdown timeout got an answer")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a connection was not closed at the shutdown timeout")
+		}
+	}
+	var warnings []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["level"] == "WARN" {
+			warnings = append(warnings, rec)
+		}
+	}
+	if len(warnings) != 1 {
+		t.Fatalf("got %d warnings, want 1:\n%s", len(warnings), logs.String())
+	}
+	if w := warnings[0]; !strings.Contains(w["msg"].(string), "shutdown timeout") || w["requests"] != float64(2) {
+		t.Errorf("warning %v: want the shutdown timeout and requests 2", w)
+	}
+}
+
+// logBuffer collects log lines written from any goroutine.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

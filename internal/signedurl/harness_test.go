@@ -107,7 +107,7 @@ func newHarness(t testing.TB, debug bool) *harness {
 	h := &Handler{Repo: repo, Runner: &fakeRunner{}, Cache: cache.NewMemory(cache.Options{}),
 		Wait: 5 * time.Second, Debug: debug, Metrics: m}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(server.Handler(server.Routes{Mux: mux, Paths: []server.Router{h}}, log, m))
+	srv := httptest.NewServer(server.Handler(server.Routes{Mux: mux, Paths: []server.Router{h}}, log, m, nil))
 	t.Cleanup(srv.Close)
 	api.PublicURL = srv.URL
 	return &harness{srv: srv, runner: h.Runner.(*fakeRunner), handler: h, metrics: m}

@@ -280,6 +280,10 @@ func (p *Pool[W]) Do(ctx context.Context, job func(ctx context.Context, w W) err
 		if !errors.Is(err, ErrWorkerLost) || ctx.Err() != nil {
 			return err
 		}
+		if attempt > 0 {
+			p.log.Warn("engine process lost again during the job's retry; giving up", "slot", s.id, "err", err)
+			break
+		}
 		p.log.Warn("engine process lost during a job; retrying once", "slot", s.id, "err", err)
 	}
 	return err

@@ -1,10 +1,13 @@
 package enginepool
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,6 +116,58 @@ func TestRetryOnceAfterWorkerLost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The log says "retrying once" only where a retry follows: a job that
+// loses its worker twice logs that line for the first loss and another,
+// saying the pool gives up, for the second.
+func TestWorkerLostTwiceLogsOneRetry(t *testing.T) {
+	var buf syncBuffer
+	fa := &factory{}
+	p := newPool(t, Config{Name: "fake", Slots: 2, Logger: slog.New(slog.NewTextHandler(&buf, nil))}, fa)
+	err := p.Do(context.Background(), func(ctx context.Context, w *fake) error {
+		w.dead.Store(true)
+		return fmt.Errorf("%w: crashed", ErrWorkerLost)
+	})
+	if !errors.Is(err, ErrWorkerLost) {
+		t.Fatalf("Do: %v, want ErrWorkerLost", err)
+	}
+	await(t, fa.started)
+	await(t, fa.started)
+	var retrying, givingUp int
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(line, "retrying once") {
+			retrying++
+		}
+		if strings.Contains(line, "giving up") {
+			givingUp++
+			if !strings.Contains(line, "level=WARN") {
+				t.Errorf("the line of the second loss is not a warning: %s", line)
+			}
+		}
+	}
+	if retrying != 1 || givingUp != 1 {
+		t.Errorf("%d lines say retrying once and %d giving up, want 1 and 1:\n%s", retrying, givingUp, buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer the pool's goroutines may log to while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestOtherErrorsAreNotRetried(t *testing.T) {

@@ -136,6 +136,23 @@ func (l *Listener) Wait(ctx context.Context) error {
 	}
 }
 
+// Cut closes every connection the lane still serves, as
+// http.Server.Close does for its own, and returns how many of them were in
+// the middle of an answer. It is for the end of a shutdown whose Wait ran
+// out of time; Close must have been called.
+func (l *Listener) Cut() int {
+	n := 0
+	l.mu.Lock()
+	for c := range l.conns {
+		if c.state.Load() == stateActive {
+			n++
+		}
+		c.nc.Close()
+	}
+	l.mu.Unlock()
+	return n
+}
+
 func (l *Listener) acceptLoop() {
 	var pause time.Duration
 	for {
