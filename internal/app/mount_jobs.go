@@ -21,6 +21,7 @@ func (a *App) mountJobs(m *Mount) error {
 
 	secrets, err := outputs.OpenSecrets(context.Background(), outputs.SecretsConfig{
 		Configured: cfg.OutputSecret,
+		Previous:   cfg.PreviousOutputSecrets(),
 		Redis:      a.Redis,
 		Prefix:     a.Config.RedisPrefix,
 		DataDir:    a.Config.DataDir,
