@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -22,10 +23,18 @@ type Jobs struct {
 	OutputDir string `env:"OUTPUT_DIR"`
 	// OutputTTL is how long exported files and their URLs live.
 	OutputTTL time.Duration `env:"OUTPUT_TTL" envDefault:"24h"`
-	// OutputSecret signs output URLs. Empty means one generated once and
-	// shared through Redis, or kept in the data directory.
+	// OutputSecret signs output URLs. Empty means secrets generated and
+	// shared through Redis, or one kept in the data directory.
 	OutputSecret string `env:"OUTPUT_SECRET"`
+	// OutputSecretPrevious are earlier output secrets that still verify
+	// (comma-separated; spaces around each are ignored), for rotating
+	// OutputSecret.
+	OutputSecretPrevious []string `env:"OUTPUT_SECRET_PREVIOUS"`
 }
+
+// maxPreviousSecrets bounds OutputSecretPrevious: with the current one,
+// as many secrets as a keyring holds.
+const maxPreviousSecrets = 15
 
 func (j Jobs) validate(bad func(name, format string, args ...any)) {
 	if j.Workers < 0 || j.Workers > 1024 {
@@ -46,6 +55,27 @@ func (j Jobs) validate(bad func(name, format string, args ...any)) {
 	if j.OutputSecret != "" && len(j.OutputSecret) < 16 {
 		bad("JOBS_OUTPUT_SECRET", "must be at least 16 characters")
 	}
+	if len(j.OutputSecretPrevious) > 0 && j.OutputSecret == "" {
+		bad("JOBS_OUTPUT_SECRET_PREVIOUS", "needs GATEWAY_JOBS_OUTPUT_SECRET: previous secrets verify only next to a configured current one")
+	}
+	if len(j.OutputSecretPrevious) > maxPreviousSecrets {
+		bad("JOBS_OUTPUT_SECRET_PREVIOUS", "at most %d secrets, got %d", maxPreviousSecrets, len(j.OutputSecretPrevious))
+	}
+	for i, p := range j.PreviousOutputSecrets() {
+		// Never the value: this is a secret.
+		if len(p) < 16 {
+			bad("JOBS_OUTPUT_SECRET_PREVIOUS", "secret %d of %d is shorter than 16 characters (a comma separates secrets, so a secret cannot hold one)", i+1, len(j.OutputSecretPrevious))
+		}
+	}
+}
+
+// PreviousOutputSecrets is OutputSecretPrevious without surrounding spaces.
+func (j Jobs) PreviousOutputSecrets() []string {
+	out := make([]string, 0, len(j.OutputSecretPrevious))
+	for _, p := range j.OutputSecretPrevious {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out
 }
 
 // WorkerCount is Workers with 0 resolved to the number of CPUs.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestJobsDefaults(t *testing.T) {
 	if got := j.OutputPath(c.DataDir); got != "/srv/gw/outputs" {
 		t.Errorf("output dir %q", got)
 	}
-	if j.OutputSecret != "" {
+	if j.OutputSecret != "" || j.OutputSecretPrevious != nil {
 		t.Errorf("a secret by default")
 	}
 }
@@ -43,7 +44,7 @@ func TestJobsSettings(t *testing.T) {
 	}
 	want := Jobs{Workers: 3, QueueSize: 7, TaskTimeout: 30 * time.Second, JobTimeout: 2 * time.Minute,
 		WorkDir: "/tmp/w", OutputDir: "/shared/out", OutputTTL: time.Hour, OutputSecret: "0123456789abcdef-shared"}
-	if c.Jobs != want {
+	if !reflect.DeepEqual(c.Jobs, want) {
 		t.Errorf("got %+v, want %+v", c.Jobs, want)
 	}
 	if c.Jobs.OutputPath("/data") != "/shared/out" || c.Jobs.WorkerCount() != 3 {
@@ -67,6 +68,44 @@ func TestJobsInvalid(t *testing.T) {
 		}
 		if err != nil && tt.name == "GATEWAY_JOBS_OUTPUT_SECRET" && strings.Contains(err.Error(), tt.value) {
 			t.Errorf("the error repeats the secret: %v", err)
+		}
+	}
+}
+
+func TestJobsPreviousOutputSecrets(t *testing.T) {
+	c, err := LoadFrom(map[string]string{
+		"GATEWAY_JOBS_OUTPUT_SECRET":          "0123456789abcdef-current",
+		"GATEWAY_JOBS_OUTPUT_SECRET_PREVIOUS": "0123456789abcdef-older, 0123456789abcdef-oldest",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0123456789abcdef-older", "0123456789abcdef-oldest"}
+	if got := c.Jobs.PreviousOutputSecrets(); !reflect.DeepEqual(got, want) {
+		t.Errorf("previous secrets %q, want %q", got, want)
+	}
+
+	const name = "GATEWAY_JOBS_OUTPUT_SECRET_PREVIOUS"
+	tests := []struct {
+		what, current, previous, message string
+	}{
+		{"a short one", "0123456789abcdef-current", "0123456789abcdef-older,tooshort-secret", "secret 2 of 2 is shorter than 16 characters"},
+		{"a trailing comma", "0123456789abcdef-current", "0123456789abcdef-older,", "secret 2 of 2 is shorter"},
+		{"no current secret", "", "0123456789abcdef-older", "needs GATEWAY_JOBS_OUTPUT_SECRET"},
+		{"too many", "0123456789abcdef-current", strings.Repeat("0123456789abcdef-older,", 15) + "0123456789abcdef-older", "at most 15"},
+	}
+	for _, tt := range tests {
+		env := map[string]string{name: tt.previous}
+		if tt.current != "" {
+			env["GATEWAY_JOBS_OUTPUT_SECRET"] = tt.current
+		}
+		_, err := LoadFrom(env)
+		if err == nil || !strings.Contains(err.Error(), name+": ") || !strings.Contains(err.Error(), tt.message) {
+			t.Errorf("%s: error %v, want %s: ...%s", tt.what, err, name, tt.message)
+			continue
+		}
+		if strings.Contains(err.Error(), "tooshort-secret") || strings.Contains(err.Error(), "abcdef-older") {
+			t.Errorf("%s: the error repeats a secret: %v", tt.what, err)
 		}
 	}
 }

@@ -19,14 +19,24 @@ func (a *App) mountJobs(m *Mount) error {
 	a.registerEngines(a.Engines)
 	a.onClose(a.Engines.Close)
 
-	secret, err := outputs.LoadSecret(context.Background(), cfg.OutputSecret, a.Redis, a.Config.RedisPrefix, a.Config.DataDir)
+	secrets, err := outputs.OpenSecrets(context.Background(), outputs.SecretsConfig{
+		Configured: cfg.OutputSecret,
+		Previous:   cfg.PreviousOutputSecrets(),
+		Redis:      a.Redis,
+		Prefix:     a.Config.RedisPrefix,
+		DataDir:    a.Config.DataDir,
+		TTL:        cfg.OutputTTL,
+		Log:        a.Log,
+	})
 	if err != nil {
 		return err
 	}
+	// Registered before the store, so it closes after it.
+	a.onClose(secrets.Close)
 	a.Outputs, err = outputs.New(outputs.Config{
 		Backend:   outputs.Dir{Root: cfg.OutputPath(a.Config.DataDir)},
 		PublicURL: a.Config.PublicURL,
-		Secret:    secret,
+		Secrets:   secrets,
 		TTL:       cfg.OutputTTL,
 		Now:       a.now,
 		Log:       a.Log,

@@ -1,8 +1,9 @@
 // Package outputs owns the files jobs produce: where they are kept (a
 // Backend; a directory that several instances may share, and later object
 // storage), the signed, expiring URLs they are served at, serving them
-// safely (Content-Type, Content-Disposition, Range, sandboxing), the shared
-// signing secret, and the janitor that removes expired outputs.
+// safely (Content-Type, Content-Disposition, Range, sandboxing), the keyring
+// of signing secrets the instances share, and the janitor that removes
+// expired outputs.
 package outputs
 
 import (

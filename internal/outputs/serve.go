@@ -34,7 +34,7 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) error {
 	if exp == "" || sig == "" {
 		return server.Errorf(http.StatusForbidden, CodeInvalidSignature, "the output URL is not signed")
 	}
-	if !s.verify(id, name, exp, sig) {
+	if !s.verify(r.Context(), id, name, exp, sig) {
 		return server.Errorf(http.StatusForbidden, CodeInvalidSignature, "the output URL's signature is not valid")
 	}
 	unix, err := strconv.ParseInt(exp, 10, 64)

@@ -29,7 +29,11 @@ type Config struct {
 	Backend Backend
 	// PublicURL is the gateway's external base URL, without a trailing slash.
 	PublicURL string
-	// Secret signs output URLs; every instance serving them shares it.
+	// Secrets sign and verify output URLs; every instance serving them
+	// shares them (OpenSecrets). The Store does not close them.
+	Secrets *Secrets
+	// Secret, when Secrets is nil, is the one secret that signs and
+	// verifies.
 	Secret []byte
 	// TTL is how long an output and its URL live.
 	TTL time.Duration
@@ -65,8 +69,11 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Backend == nil {
 		return nil, errors.New("outputs: no backend")
 	}
-	if len(cfg.Secret) < 16 {
-		return nil, errors.New("outputs: the signing secret must be at least 16 bytes")
+	if cfg.Secrets == nil {
+		var err error
+		if cfg.Secrets, err = FixedSecrets(cfg.Secret); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
@@ -162,21 +169,41 @@ func (s *Store) URL(id, name string, expires time.Time) string {
 		"?expires=" + exp + "&sig=" + s.sign(id, name, exp)
 }
 
-// sign covers the id, the name (so a link cannot be renamed into another
-// Content-Disposition) and the expiry.
+// sign signs with the current secret.
 func (s *Store) sign(id, name, expires string) string {
-	m := hmac.New(sha256.New, s.cfg.Secret)
-	io.WriteString(m, "gateway-output\x00"+id+"\x00"+name+"\x00"+expires)
-	return hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(mac(s.cfg.Secrets.Current(), id, name, expires))
 }
 
-func (s *Store) verify(id, name, expires, sig string) bool {
+// mac covers the id, the name (so a link cannot be renamed into another
+// Content-Disposition) and the expiry.
+func mac(secret []byte, id, name, expires string) []byte {
+	m := hmac.New(sha256.New, secret)
+	io.WriteString(m, "gateway-output\x00"+id+"\x00"+name+"\x00"+expires)
+	return m.Sum(nil)
+}
+
+// verify accepts a signature made with any secret of the keyring. When none
+// matches, the keyring may be missing a secret another instance made (after
+// Redis lost its data, say): it is refreshed, at a bounded rate, and the
+// signature checked once more.
+func (s *Store) verify(ctx context.Context, id, name, expires, sig string) bool {
 	got, err := hex.DecodeString(sig)
-	if err != nil {
+	if err != nil || len(got) != sha256.Size {
 		return false
 	}
-	want, _ := hex.DecodeString(s.sign(id, name, expires))
-	return hmac.Equal(got, want)
+	if s.matches(got, id, name, expires) {
+		return true
+	}
+	return s.cfg.Secrets.refreshOnMiss(ctx) && s.matches(got, id, name, expires)
+}
+
+func (s *Store) matches(got []byte, id, name, expires string) bool {
+	for _, secret := range s.cfg.Secrets.Verifying() {
+		if hmac.Equal(got, mac(secret, id, name, expires)) {
+			return true
+		}
+	}
+	return false
 }
 
 func newID() (string, error) {
