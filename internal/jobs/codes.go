@@ -5,6 +5,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/fetch"
+	"github.com/signedgate/gateway/internal/server"
 )
 
 // Task error codes. They are public: clients switch on them.
@@ -22,8 +23,11 @@ const (
 	CodeConversionFailed     = engine.CodeConversionFailed
 	// CodeCancelled: the gateway shut down while the job ran.
 	CodeCancelled = "CANCELLED"
-	// CodeInternal: the gateway failed (disk full, output store down).
+	// CodeInternal: the gateway failed (output store down, a bug).
 	CodeInternal = "INTERNAL_ERROR"
+	// CodeInsufficientStorage: the gateway's disk is full; nothing of the
+	// job was kept, and it may succeed later.
+	CodeInsufficientStorage = server.CodeInsufficientStorage
 )
 
 // inputFault lists the codes that blame the job or what it imports.
@@ -58,6 +62,14 @@ func (e *taskError) Unwrap() error { return e.cause }
 
 func failf(code, msg string, cause error) *taskError {
 	return &taskError{code: code, msg: msg, cause: cause}
+}
+
+// diskFull is te, or, when a full disk caused it, the failure that says so.
+func diskFull(te *taskError) *taskError {
+	if te == nil || te.code == CodeInsufficientStorage || !server.DiskFull(te) {
+		return te
+	}
+	return &taskError{code: CodeInsufficientStorage, msg: "the gateway's disk is full; retry later", cause: te}
 }
 
 // asTaskError turns any error a task returned into a code and a message

@@ -62,7 +62,7 @@ func (s *Service) run(j *Job) {
 			}
 			out, te = s.runTask(ctx, j, t, inputs, filepath.Join(workDir, strconv.Itoa(i)))
 		}
-		if te != nil {
+		if te = diskFull(te); te != nil {
 			failed[t.Name] = true
 			j.failTask(t.Name, now(), te.code, te.msg)
 			s.count(t.Operation, "error")
@@ -85,7 +85,7 @@ func (s *Service) run(j *Job) {
 }
 
 func (s *Service) logLevel(code string) slog.Level {
-	if code == CodeInternal || code == CodeConversionFailed {
+	if code == CodeInternal || code == CodeConversionFailed || code == CodeInsufficientStorage {
 		return slog.LevelError
 	}
 	return slog.LevelInfo

@@ -83,7 +83,8 @@ func (s Status) RedirectURL() (string, bool) {
 // task that failed for its own reason (not INPUT_TASK_FAILED) decides: the
 // input's faults (bad file, unsupported conversion or operation, refused or
 // failed import) are 422, so clients do not retry them; a timeout is 504;
-// the gateway's own faults are 500, and a job cut short by shutdown 503.
+// the gateway's own faults are 500, a full disk 507, and a job cut short by
+// shutdown 503.
 func (s Status) FailureHTTPStatus() int {
 	code := ""
 	for _, t := range s.Tasks {
@@ -97,6 +98,8 @@ func (s Status) FailureHTTPStatus() int {
 		return http.StatusGatewayTimeout
 	case CodeCancelled:
 		return http.StatusServiceUnavailable
+	case CodeInsufficientStorage:
+		return http.StatusInsufficientStorage
 	case CodeInternal, CodeConversionFailed, "":
 		return http.StatusInternalServerError
 	default:

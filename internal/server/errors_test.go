@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/signedgate/gateway/internal/verify"
 )
@@ -48,5 +51,27 @@ func TestWriteErrorAsKeepsADialectsBody(t *testing.T) {
 	}
 	if w.Header().Get("Retry-After") != "1" {
 		t.Errorf("header lost: %v", w.Header())
+	}
+}
+
+type temporaryErr struct{}
+
+func (temporaryErr) Error() string             { return "the dependency is down; retry shortly" }
+func (temporaryErr) Status() int               { return http.StatusServiceUnavailable }
+func (temporaryErr) Code() string              { return CodeUnavailable }
+func (temporaryErr) RetryAfter() time.Duration { return 1500 * time.Millisecond }
+
+func TestTemporaryAndDiskFullErrors(t *testing.T) {
+	e := AsError(fmt.Errorf("store: %w", temporaryErr{}))
+	if e.Status != http.StatusServiceUnavailable || e.Header.Get("Retry-After") != "2" {
+		t.Errorf("temporary: %d Retry-After %q; want 503 and 2", e.Status, e.Header.Get("Retry-After"))
+	}
+	full := &os.PathError{Op: "write", Path: "/data/records/x.json", Err: syscall.ENOSPC}
+	e = AsError(fmt.Errorf("store record: %w", full))
+	if e.Status != http.StatusInsufficientStorage || e.Code != CodeInsufficientStorage || strings.Contains(e.Message, "/data") {
+		t.Errorf("disk full: %d %s %q; want 507 %s without the path", e.Status, e.Code, e.Message, CodeInsufficientStorage)
+	}
+	if e := AsError(errors.New("boom")); e.Status != http.StatusInternalServerError {
+		t.Errorf("other errors: %d, want 500", e.Status)
 	}
 }
