@@ -198,6 +198,12 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 			}
 		}
 	}
+	// The outage is logged once, not once per failed request.
+	logged := strings.Count(g.Logged(), "\n")
+	t.Logf("%d log lines at warn level and above over the whole test", logged)
+	if logged > 20 {
+		t.Errorf("%d log lines for %d failed requests; want the outage logged once, not per request:\n%s", logged, down503, g.Logged())
+	}
 	if downLocal == 0 {
 		t.Errorf("no cached link was answered from the local copy (X-Cache: local) while Redis was down")
 	}
@@ -206,12 +212,17 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 	}
 	slices.Sort(took503)
 	p50, p99, slowest := took503[len(took503)/2], took503[len(took503)*99/100], took503[len(took503)-1]
-	t.Logf("%d requests; while down: %d cached links answered (%d from the local copy, the rest from the 1 s answer memo), %d 503s (p50 %v, p99 %v, slowest %v); after return: %d answered",
-		len(outcomes), downCached, downLocal, down503, p50, p99, slowest, upAfter)
-	// Measured by the client, on a shared machine: the 99th percentile,
-	// so that one descheduled goroutine does not decide.
-	if p99 >= 50*time.Millisecond {
-		t.Errorf("99%% of the 503s while Redis was down took up to %v; want under 50ms", p99)
+	t.Logf("%d requests; while down: %d cached links answered (%d from the local copy, the rest from the 1 s answer memo), %d 503s (p50 %v, p90 %v, p99 %v, slowest %v); after return: %d answered",
+		len(outcomes), downCached, downLocal, down503, p50, took503[len(took503)*9/10], p99, slowest, upAfter)
+	// Measured by the client, on a machine that may be running other tests:
+	// 9 in 10 under 50 ms, and none that waited for a Redis timeout (500 ms
+	// by default; before the breaker each waited for dial retries, ~1.3 s).
+	p90 := took503[len(took503)*9/10]
+	if p90 >= 50*time.Millisecond {
+		t.Errorf("9 in 10 of the 503s while Redis was down took up to %v; want under 50ms", p90)
+	}
+	if slowest >= 500*time.Millisecond {
+		t.Errorf("a 503 while Redis was down took %v: it waited for Redis", slowest)
 	}
 	for _, kind := range []string{"uncached", "admin"} {
 		r, ok := recovered[kind]

@@ -34,6 +34,7 @@ type Gateway struct {
 	Token string
 
 	ln       net.Listener
+	logs     *testWriter
 	stopOnce sync.Once
 	stop     func() error // stops serving, if serving started
 	stopErr  error
@@ -84,12 +85,13 @@ func New(t testing.TB, env map[string]string, opts ...app.Option) *Gateway {
 		ln.Close()
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg, testLogger(t, cfg), opts...)
+	log, logs := testLogger(t, cfg)
+	a, err := app.New(context.Background(), cfg, log, opts...)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
 	}
-	g := &Gateway{App: a, Config: cfg, URL: url, Token: a.AdminToken, ln: ln}
+	g := &Gateway{App: a, Config: cfg, URL: url, Token: a.AdminToken, ln: ln, logs: logs}
 	t.Cleanup(func() {
 		if err := g.Stop(); err != nil {
 			t.Errorf("stop the gateway at %s: %v", g.URL, err)
@@ -97,6 +99,10 @@ func New(t testing.TB, env map[string]string, opts ...app.Option) *Gateway {
 	})
 	return g
 }
+
+// Logged is everything the instance has logged so far, one text line per
+// record (at GATEWAY_LOG_LEVEL, warn unless env says otherwise).
+func (g *Gateway) Logged() string { return g.logs.String() }
 
 // Serve serves the instance on its listener, as the binary does.
 func (g *Gateway) Serve() {
@@ -182,17 +188,19 @@ func (g *Gateway) Admin(t testing.TB, method, path string, body, out any) int {
 // testLogger logs at the configured level to the test's output until the
 // test ends; what the instance logs later (while it closes, say) is
 // dropped, since the testing package refuses output after a test.
-func testLogger(t testing.TB, cfg config.Config) *slog.Logger {
+func testLogger(t testing.TB, cfg config.Config) (*slog.Logger, *testWriter) {
 	level, _ := config.ParseLogLevel(cfg.LogLevel) // validated by LoadFrom
 	w := &testWriter{w: t.Output()}
 	// Registered first, so it runs last: after the instance has stopped.
 	t.Cleanup(w.close)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), w
 }
 
+// testWriter writes to the test's output and keeps a copy for Logged.
 type testWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
+	copy   bytes.Buffer
 	closed bool
 }
 
@@ -202,7 +210,14 @@ func (w *testWriter) Write(p []byte) (int, error) {
 	if w.closed {
 		return len(p), nil
 	}
+	w.copy.Write(p)
 	return w.w.Write(p)
+}
+
+func (w *testWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.copy.String()
 }
 
 func (w *testWriter) close() {
