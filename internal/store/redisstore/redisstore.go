@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -115,15 +116,16 @@ func (s *Store) List(ctx context.Context, kind string) (map[string][]byte, error
 
 // Put creates or replaces a record.
 func (s *Store) Put(ctx context.Context, kind, id string, data []byte) error {
+	var version *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.hashKey(kind), id, data)
-		p.Incr(ctx, s.versionKey())
+		version = p.Incr(ctx, s.versionKey())
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.publish(ctx, kind, id)
+	s.publish(ctx, kind, id, version.Val())
 	return nil
 }
 
@@ -131,43 +133,44 @@ func (s *Store) Put(ctx context.Context, kind, id string, data []byte) error {
 // same atomic step.
 var createScript = redis.NewScript(`
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('INCR', KEYS[2])
-return 1`)
+return redis.call('INCR', KEYS[2])`)
 
 // Create stores a record unless one has that id.
 func (s *Store) Create(ctx context.Context, kind, id string, data []byte) error {
-	ok, err := createScript.Run(ctx, s.rdb, []string{s.hashKey(kind), s.versionKey()}, id, data).Int()
+	version, err := createScript.Run(ctx, s.rdb, []string{s.hashKey(kind), s.versionKey()}, id, data).Int64()
 	if err != nil {
 		return err
 	}
-	if ok == 0 {
+	if version == 0 {
 		return store.ErrExists
 	}
-	s.publish(ctx, kind, id)
+	s.publish(ctx, kind, id, version)
 	return nil
 }
 
 var deleteScript = redis.NewScript(`
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('INCR', KEYS[2])
-return 1`)
+return redis.call('INCR', KEYS[2])`)
 
 // Delete removes a record.
 func (s *Store) Delete(ctx context.Context, kind, id string) error {
-	ok, err := deleteScript.Run(ctx, s.rdb, []string{s.hashKey(kind), s.versionKey()}, id).Int()
+	version, err := deleteScript.Run(ctx, s.rdb, []string{s.hashKey(kind), s.versionKey()}, id).Int64()
 	if err != nil {
 		return err
 	}
-	if ok == 0 {
+	if version == 0 {
 		return store.ErrNotFound
 	}
-	s.publish(ctx, kind, id)
+	s.publish(ctx, kind, id, version)
 	return nil
 }
 
-func (s *Store) publish(ctx context.Context, kind, id string) {
+// publish announces a change; version is the counter's value the write
+// made, so that followers know which version the message accounts for.
+func (s *Store) publish(ctx context.Context, kind, id string, version int64) {
 	// A lost publish is caught by the version poll; the write itself stands.
-	if err := s.rdb.Publish(ctx, s.channel(), kind+"\x00"+id).Err(); err != nil {
+	payload := kind + "\x00" + id + "\x00" + strconv.FormatInt(version, 10)
+	if err := s.rdb.Publish(ctx, s.channel(), payload).Err(); err != nil {
 		s.log.Warn("publish record change", "kind", kind, "err", err)
 	}
 	// This instance learns at once, whatever the subscription's state.
@@ -176,11 +179,15 @@ func (s *Store) publish(ctx context.Context, kind, id string) {
 
 // follow delivers changes made by other instances: from the subscription as
 // they happen, and from the version counter when it moved without a message
-// we saw (a reconnect, a missed publish).
+// we saw (a reconnect, a missed publish). Each message names the version its
+// write made, so the counter moving by messages already delivered is no
+// news; a counter ahead of the messages on two polls in a row is, and then
+// every cached view reloads (Change{}).
 func (s *Store) follow(ctx context.Context, sub *redis.PubSub, lastVersion int64) {
 	defer s.done.Done()
 	defer sub.Close()
 	msgs := sub.Channel()
+	behind := false // the counter was ahead of the messages at the last poll
 	ticker := time.NewTicker(PollInterval)
 	defer ticker.Stop()
 	for {
@@ -191,19 +198,28 @@ func (s *Store) follow(ctx context.Context, sub *redis.PubSub, lastVersion int64
 			if !ok {
 				return
 			}
-			kind, id, _ := strings.Cut(m.Payload, "\x00")
+			kind, rest, _ := strings.Cut(m.Payload, "\x00")
+			id, version, _ := strings.Cut(rest, "\x00")
+			if v, err := strconv.ParseInt(version, 10, 64); err == nil && v == lastVersion+1 {
+				lastVersion = v
+			}
 			s.Notify(store.Change{Kind: kind, ID: id})
 		case <-ticker.C:
 			pctx, pcancel := context.WithTimeout(ctx, PollInterval)
 			v := s.version(pctx)
 			pcancel()
-			if v < 0 {
+			switch {
+			case v < 0:
 				continue // Redis unreachable for now; try again next tick
+			case v == lastVersion:
+				behind = false
+			case !behind:
+				// The message of a write may still be on its way.
+				behind = true
+			default:
+				s.Notify(store.Change{}) // something changed unseen: reload everything
+				lastVersion, behind = v, false
 			}
-			if v != lastVersion {
-				s.Notify(store.Change{}) // something changed: reload everything
-			}
-			lastVersion = v
 		}
 	}
 }

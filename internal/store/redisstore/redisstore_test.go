@@ -1,10 +1,15 @@
 package redisstore
 
 import (
+	"context"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/storetest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
@@ -27,4 +32,53 @@ func prefixFor(t *testing.T) string {
 		prefixes[t.Name()] = p
 	}
 	return p
+}
+
+// Writes whose messages arrived are not news to the version poll: no
+// instance reloads every view for them (a reload would drop every cache
+// built on the records, the signed links' answers among them).
+func TestDeliveredWritesDoNotReloadEverything(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	a, b := New(rdb, prefix, nil), New(rdb, prefix, nil)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	var mu sync.Mutex
+	everything := map[string]int{}
+	for name, s := range map[string]*Store{"a": a, "b": b} {
+		s.Subscribe(func(c store.Change) {
+			if c.Kind == "" {
+				mu.Lock()
+				everything[name]++
+				mu.Unlock()
+			}
+		})
+	}
+	ctx := context.Background()
+	for i := range 5 {
+		if err := a.Put(ctx, "things", fmt.Sprint("t", i), []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := b.Delete(ctx, "things", "t0"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * PollInterval)
+	mu.Lock()
+	defer mu.Unlock()
+	if everything["a"]+everything["b"] != 0 {
+		t.Errorf("full reloads for writes whose messages arrived: %v", everything)
+	}
+
+	// A write whose message is lost (made behind the store's back) is seen
+	// by the poll within two intervals.
+	if err := rdb.Incr(ctx, prefix+"{records}:version").Err(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Unlock()
+	testutil.Eventually(t, 3*PollInterval, "a full reload after a silent change", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return everything["a"] > 0 && everything["b"] > 0
+	})
+	mu.Lock()
 }
