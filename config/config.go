@@ -69,6 +69,9 @@ type Config struct {
 	// Delivery configures authenticated bucket delivery.
 	Delivery Delivery `envPrefix:"DELIVERY_"`
 
+	// S3 holds the defaults of S3-compatible storage.
+	S3 S3 `envPrefix:"S3_"`
+
 	// Origin tunes the connections to buckets' HTTP origins.
 	Origin Origin `envPrefix:"ORIGIN_"`
 
@@ -245,6 +248,7 @@ func (c *Config) validate() []error {
 	c.Fetch.validate(bad)
 	c.Upload.validate(bad)
 	c.Delivery.validate(bad)
+	c.S3.validate(bad)
 	c.Origin.validate(bad)
 	c.Engines.validate(bad)
 	c.SignedURL.validate(bad)

@@ -1,5 +1,5 @@
 // Package bucket owns what a bucket is: its name, its origin (a local
-// directory or an HTTP upstream), its access policy, and the rules that make
+// directory, an HTTP upstream or an S3 bucket), its access policy, and the rules that make
 // each of them valid. Buckets are kept in the record store.
 package bucket
 
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signedgate/gateway/internal/objects"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -28,19 +29,52 @@ const (
 
 // Bucket is one bucket's record.
 type Bucket struct {
-	Name    string    `json:"name"`
-	Origin  string    `json:"origin"`
-	Policy  string    `json:"policy"`
+	Name   string `json:"name"`
+	Origin string `json:"origin"`
+	Policy string `json:"policy"`
+	// S3 says how to reach an s3:// origin; nil takes the gateway's
+	// defaults (GATEWAY_S3_*) and the AWS credential chain.
+	S3      *S3       `json:"s3,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }
 
-// OriginKind reports "file" or "http" for a valid origin.
+// S3 is how to reach the S3 bucket of an s3:// origin. Every field is
+// optional. The secret is write-only: Public drops it.
+type S3 struct {
+	Endpoint        string `json:"endpoint,omitempty"`
+	Region          string `json:"region,omitempty"`
+	AccessKeyID     string `json:"access_key_id,omitempty"`
+	SecretAccessKey string `json:"secret_access_key,omitempty"`
+	ForcePathStyle  *bool  `json:"force_path_style,omitempty"`
+}
+
+// Public is b as the admin API shows it: without the S3 secret.
+func (b Bucket) Public() Bucket {
+	if b.S3 != nil {
+		s := *b.S3
+		s.SecretAccessKey = ""
+		b.S3 = &s
+	}
+	return b
+}
+
+// OriginKind reports "file", "s3" or "http" for a valid origin.
 func (b Bucket) OriginKind() string {
-	if strings.HasPrefix(b.Origin, "file://") {
+	switch {
+	case strings.HasPrefix(b.Origin, "file://"):
 		return "file"
+	case strings.HasPrefix(b.Origin, "s3://"):
+		return "s3"
 	}
 	return "http"
+}
+
+// S3Location is the bucket and key prefix of an s3:// origin.
+func (b Bucket) S3Location() (bucket, prefix string) {
+	rest := strings.TrimPrefix(b.Origin, "s3://")
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	return bucket, prefix
 }
 
 // Dir is the local directory of a file:// origin.
@@ -111,9 +145,56 @@ func NormalizeOrigin(origin string) (string, error) {
 			return "", fmt.Errorf("origin %q: an http origin takes no query or fragment", origin)
 		}
 		return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
+	case "s3":
+		return normalizeS3(origin, u)
 	default:
-		return "", fmt.Errorf("origin %q: the scheme must be file, http or https", origin)
+		return "", fmt.Errorf("origin %q: the scheme must be file, http, https or s3", origin)
 	}
+}
+
+// s3BucketPattern is S3's rule for bucket names.
+var s3BucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func normalizeS3(origin string, u *url.URL) (string, error) {
+	if !s3BucketPattern.MatchString(u.Host) || strings.Contains(u.Host, "..") {
+		return "", fmt.Errorf("origin %q: %q is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", origin, u.Host)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("origin %q: an s3 origin is s3://bucket/prefix, with no credentials, query or fragment (credentials go in \"s3\")", origin)
+	}
+	prefix := strings.Trim(u.Path, "/")
+	if prefix != "" && !objects.ValidKey(prefix) {
+		return "", fmt.Errorf("origin %q: the prefix %q is not a valid key prefix (no empty, \".\" or \"..\" segments)", origin, prefix)
+	}
+	if prefix == "" {
+		return "s3://" + u.Host, nil
+	}
+	return "s3://" + u.Host + "/" + prefix, nil
+}
+
+// NormalizeS3 checks an s3 origin's settings; endpoint must be an http(s)
+// URL with a host.
+func NormalizeS3(s *S3) error {
+	if s == nil {
+		return nil
+	}
+	if s.Endpoint != "" {
+		u, err := url.Parse(s.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("s3.endpoint %q must be an http(s) URL with a host, such as https://s3.example.com", s.Endpoint)
+		}
+		s.Endpoint = strings.TrimRight(s.Endpoint, "/")
+	}
+	if len(s.Region) > 64 || strings.ContainsAny(s.Region, " /\\") {
+		return fmt.Errorf("s3.region %q is not a region name", s.Region)
+	}
+	if s.AccessKeyID == "" && s.SecretAccessKey != "" {
+		return errors.New("s3.secret_access_key needs s3.access_key_id")
+	}
+	if len(s.AccessKeyID) > 256 || len(s.SecretAccessKey) > 256 {
+		return errors.New("s3 credentials are too long")
+	}
+	return nil
 }
 
 // Repo is the typed, cached view of buckets.

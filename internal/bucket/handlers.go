@@ -2,6 +2,7 @@ package bucket
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
@@ -27,7 +28,7 @@ func (a *API) Register(rt *admin.Router) {
 func (a *API) resource() *admin.Resource[Bucket, Bucket] {
 	return &admin.Resource[Bucket, Bucket]{
 		Records: a.Repo, Path: "/v1/buckets", Noun: "bucket", One: "bucket", Many: "buckets",
-		ID: func(b Bucket) string { return b.Name }, View: func(b Bucket) Bucket { return b },
+		ID: func(b Bucket) string { return b.Name }, View: Bucket.Public,
 		CheckID: func(name string) error {
 			if err := ValidateName(name); err != nil {
 				return server.Invalid("%v", err)
@@ -40,6 +41,7 @@ func (a *API) resource() *admin.Resource[Bucket, Bucket] {
 type putRequest struct {
 	Origin string  `json:"origin"`
 	Policy *string `json:"policy"`
+	S3     *S3     `json:"s3"`
 }
 
 func (a *API) put(maxBody int64) server.HandlerFunc {
@@ -56,9 +58,20 @@ func (a *API) put(maxBody int64) server.HandlerFunc {
 		if err != nil {
 			return server.Invalid("%v", err)
 		}
+		if req.S3 != nil && !strings.HasPrefix(origin, "s3://") {
+			return server.Invalid("\"s3\" settings go with an s3:// origin only")
+		}
+		if err := NormalizeS3(req.S3); err != nil {
+			return server.Invalid("%v", err)
+		}
 		if a.Guard != nil {
 			if err := a.Guard.Check(origin); err != nil {
 				return server.Invalid("%v", err)
+			}
+			if req.S3 != nil && req.S3.Endpoint != "" {
+				if err := a.Guard.Check(req.S3.Endpoint); err != nil {
+					return server.Invalid("s3.endpoint: %v", err)
+				}
 			}
 		}
 		existing, exists, err := a.Repo.Lookup(r.Context(), name)
@@ -66,9 +79,18 @@ func (a *API) put(maxBody int64) server.HandlerFunc {
 			return err
 		}
 		now := a.Now().UTC().Truncate(time.Second)
-		b := Bucket{Name: name, Origin: origin, Policy: Public, Created: now, Updated: now}
+		b := Bucket{Name: name, Origin: origin, Policy: Public, S3: req.S3, Created: now, Updated: now}
 		if exists {
 			b.Policy, b.Created = existing.Policy, existing.Created
+			// The secret is write-only: a PUT that names the same key id
+			// without it keeps the one stored.
+			if b.S3 != nil && existing.S3 != nil && b.S3.AccessKeyID != "" && b.S3.SecretAccessKey == "" &&
+				b.S3.AccessKeyID == existing.S3.AccessKeyID {
+				b.S3.SecretAccessKey = existing.S3.SecretAccessKey
+			}
+		}
+		if b.S3 != nil && b.S3.AccessKeyID != "" && b.S3.SecretAccessKey == "" {
+			return server.Invalid("s3.access_key_id needs s3.secret_access_key (it is kept from before only for the same key id)")
 		}
 		if req.Policy != nil {
 			if err := ValidatePolicy(*req.Policy); err != nil {

@@ -1,6 +1,7 @@
 // Package origin owns reading a bucket's objects from where they live: a
-// local directory (file:// origins, served from disk with sendfile) or an
-// HTTP upstream (http(s):// origins, reverse-proxied and streamed). Either
+// local directory (file:// origins, served from disk with sendfile), an
+// HTTP upstream (http(s):// origins, reverse-proxied and streamed) or an S3
+// bucket (s3:// origins, ranged reads streamed from S3). Either
 // way it answers Range, HEAD and conditional requests, sets media content
 // types, and keeps the gateway's own credentials and cookies away from the
 // origin. Deciding who may read an object is not its job: the handlers it
@@ -15,6 +16,7 @@ import (
 
 	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/objects"
 )
 
 // Options tune the HTTP origins' transport. Zero values take the defaults
@@ -37,6 +39,10 @@ type Options struct {
 	// through a bucket whose origin leads to this gateway, and is refused
 	// (508) instead of being proxied round again. Empty disables both.
 	InstanceID string
+	// S3 holds the defaults of s3:// origins (endpoint, region,
+	// addressing; the bucket and prefix come from each origin).
+	S3 objects.S3Config
+
 	// CheckDir, when set, is asked about a file origin's directory
 	// (symlinks resolved) each time it is opened; an error keeps it shut
 	// (503). It is the serve-time side of bucket.Guard.
@@ -79,7 +85,10 @@ const maxCached = 4096
 // (and so its idle connections) among all HTTP origins.
 type Pool struct {
 	transport *http.Transport
-	opts      Options
+	// s3Client carries every S3 origin's requests, so they share idle
+	// connections.
+	s3Client *http.Client
+	opts     Options
 
 	mu       sync.Mutex
 	handlers map[string]http.Handler
@@ -88,8 +97,12 @@ type Pool struct {
 // NewPool returns a pool whose HTTP origins use opts.
 func NewPool(opts Options) *Pool {
 	opts = opts.withDefaults()
+	if opts.S3.HTTPClient == nil {
+		opts.S3.HTTPClient = objects.NewHTTPClient()
+	}
 	return &Pool{
 		transport: newTransport(opts),
+		s3Client:  opts.S3.HTTPClient,
 		opts:      opts,
 		handlers:  map[string]http.Handler{},
 	}
@@ -102,7 +115,13 @@ func NewPool(opts Options) *Pool {
 func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if h, ok := p.handlers[b.Origin]; ok {
+	key := b.Origin
+	var s3cfg objects.S3Config
+	if b.OriginKind() == "s3" {
+		s3cfg = s3Config(b, p.opts.S3)
+		key = s3CacheKey(s3cfg)
+	}
+	if h, ok := p.handlers[key]; ok {
 		return h, nil
 	}
 	var h http.Handler
@@ -110,6 +129,8 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 	switch b.OriginKind() {
 	case "file":
 		h, err = newFileOrigin(b.Dir(), p.opts.CheckDir)
+	case "s3":
+		h, err = newS3Origin(s3cfg)
 	default:
 		h, err = newHTTPOrigin(b.Origin, p.transport, p.opts.InstanceID)
 	}
@@ -119,16 +140,20 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 	if len(p.handlers) >= maxCached {
 		clear(p.handlers)
 	}
-	p.handlers[b.Origin] = h
+	p.handlers[key] = h
 	return h, nil
 }
 
 // Close drops the idle upstream connections.
-func (p *Pool) Close() { p.transport.CloseIdleConnections() }
+func (p *Pool) Close() {
+	p.transport.CloseIdleConnections()
+	p.s3Client.CloseIdleConnections()
+}
 
 // OptionsFrom maps the gateway's configuration onto Options.
-func OptionsFrom(c config.Origin) Options {
+func OptionsFrom(c config.Origin, s3 config.S3) Options {
 	return Options{
+		S3: objects.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, ForcePathStyle: s3.ForcePathStyle},
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
 		DialTimeout:           c.DialTimeout,
 		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
