@@ -1,0 +1,305 @@
+// Package s3test gives tests a real S3-compatible server: a versitygw
+// process of the test's own (posix backend on a temporary directory, metadata
+// in a sidecar directory, random root credentials, region us-east-1) on a
+// loopback port, stopped when the test ends. versitygw checks SigV4
+// signatures for real, so a request signed wrongly is refused as S3 would.
+//
+// Where versitygw is not installed, a test is skipped on a developer machine
+// and fails in CI (CI=true), so a missing server can never pass for a green
+// run. Install it with:
+//
+//	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+package s3test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"go/build"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Version is the versitygw release the tests are written against.
+const Version = "v1.8.0"
+
+// InstallCommand installs the versitygw the tests expect.
+const InstallCommand = "go install github.com/versity/versitygw/cmd/versitygw@" + Version
+
+// Server is a running versitygw of one test.
+type Server struct {
+	// AccessKey and SecretKey are the root user's credentials, random for
+	// each server.
+	AccessKey string
+	SecretKey string
+	// Region is the region the server signs for ("us-east-1").
+	Region string
+
+	bin    string
+	root   string // posix backend: one directory per bucket
+	meta   string // sidecar directory of object and bucket metadata
+	port   int
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has exited
+	log    logBuffer
+	client *s3.Client
+}
+
+// Start starts a versitygw for t, waits until it answers and stops it when t
+// ends; its output is shown in the test log when t has failed.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := findBinary()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("versitygw is not installed (required in CI; install it with `%s`): %v", InstallCommand, err)
+		}
+		t.Skipf("versitygw is not installed: %v (install it with `%s`; set CI=true to make this a failure)", err, InstallCommand)
+	}
+	s := &Server{
+		AccessKey: "AK" + strings.ToUpper(randomHex(9)),
+		SecretKey: randomHex(20),
+		Region:    "us-east-1",
+		bin:       bin,
+		root:      t.TempDir(),
+		meta:      t.TempDir(),
+	}
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("versitygw output (port %d):\n%s", s.port, s.log.String())
+		}
+	})
+	// The port is free when chosen but could be taken before versitygw binds
+	// it: try again on another one when versitygw exits at once.
+	for attempt := 1; ; attempt++ {
+		s.port = freePort(t)
+		err := s.start()
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !errors.Is(err, errExited) {
+			t.Fatalf("start versitygw: %v", err)
+		}
+	}
+	s.client = s.NewClient(s.AccessKey, s.SecretKey)
+	return s
+}
+
+// Endpoint is the server's base URL, http://127.0.0.1:PORT.
+func (s *Server) Endpoint() string { return "http://" + s.Addr() }
+
+// Addr is 127.0.0.1:PORT.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Client is an S3 client of the root user (path-style requests, SigV4).
+func (s *Server) Client() *s3.Client { return s.client }
+
+// NewClient returns an S3 client of the server that signs with the given
+// credentials, for a test of what the server does with wrong ones.
+func (s *Server) NewClient(accessKey, secretKey string) *s3.Client {
+	cfg := aws.Config{
+		Region:      s.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(s.Endpoint())
+		o.UsePathStyle = true
+	})
+}
+
+// CreateBucket creates a bucket with a signed CreateBucket call; t fails when
+// the server refuses it.
+func (s *Server) CreateBucket(t testing.TB, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("create bucket %q: %v", name, err)
+	}
+}
+
+// Log is what versitygw printed so far: a banner, then one line a request.
+func (s *Server) Log() string { return s.log.String() }
+
+var errExited = errors.New("versitygw exited")
+
+// start starts versitygw on s.port and waits until it answers HTTP.
+func (s *Server) start() error {
+	cmd := exec.Command(s.bin,
+		"--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
+		"--port", s.Addr(), "--keep-alive",
+		"posix", "--sidecar", s.meta, s.root)
+	cmd.Env = environ()
+	cmd.Stdout = &s.log
+	cmd.Stderr = &s.log
+	setProcAttr(cmd)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	s.cmd = cmd
+	s.exited = make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(s.exited)
+	}()
+
+	hc := &http.Client{Timeout: 500 * time.Millisecond}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Any HTTP answer will do: an unsigned request is refused with 403.
+		resp, err := hc.Get(s.Endpoint() + "/")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-s.exited:
+			s.cmd = nil
+			return fmt.Errorf("%w on port %d: %v\n%s", errExited, s.port, cmd.ProcessState, s.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return fmt.Errorf("versitygw on port %d does not answer: %v\n%s", s.port, err, s.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop kills versitygw and waits for it to be gone.
+func (s *Server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// environ is the test's environment without the variables versitygw reads
+// in place of flags, so that a developer's settings cannot change the server.
+func environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "VGW_"), strings.HasPrefix(name, "ROOT_"),
+			name == "LOGFILE", name == "WEBHOOK":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// findBinary looks for versitygw on PATH, then where `go install` puts it:
+// $GOBIN, or the bin directory of each GOPATH entry ($HOME/go/bin by
+// default), and last where `go env` says those are.
+func findBinary() (string, error) {
+	bin, err := exec.LookPath("versitygw")
+	if err == nil {
+		return bin, nil
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		gopath = build.Default.GOPATH // $HOME/go
+	}
+	dirs := binDirs(os.Getenv("GOBIN"), gopath)
+	if b := firstExecutable(dirs); b != "" {
+		return b, nil
+	}
+	if out, goErr := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); goErr == nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) == 2 {
+			if b := firstExecutable(binDirs(lines[0], lines[1])); b != "" {
+				return b, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%v, nor in %s", err, strings.Join(dirs, " or "))
+}
+
+func binDirs(gobin, gopath string) []string {
+	var dirs []string
+	if gobin != "" {
+		dirs = append(dirs, gobin)
+	}
+	for _, p := range filepath.SplitList(gopath) {
+		if p != "" {
+			dirs = append(dirs, filepath.Join(p, "bin"))
+		}
+	}
+	return dirs
+}
+
+func firstExecutable(dirs []string) string {
+	for _, d := range dirs {
+		p := filepath.Join(d, "versitygw")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// logBuffer collects the process's output; it is written by the goroutines of
+// os/exec while a test may read it. It keeps the last maxLog bytes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	cut bool
+}
+
+const maxLog = 1 << 20
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Write(p)
+	if b.buf.Len() > maxLog {
+		b.buf.Next(b.buf.Len() - maxLog/2)
+		b.cut = true
+	}
+	return len(p), nil
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cut {
+		return "[earlier output cut]\n" + b.buf.String()
+	}
+	return b.buf.String()
+}
