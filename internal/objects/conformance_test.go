@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signedgate/gateway/internal/testutil/s3test"
 )
 
 // conformance is what every backend must do alike. metadata says whether
@@ -101,7 +104,8 @@ func conformance(t *testing.T, s Store, metadata bool) {
 		if info.ETag != "" && info.ETag != st.ETag {
 			t.Errorf("put's ETag %s, stat's %s", info.ETag, st.ETag)
 		}
-		later := st.ModTime.Add(time.Hour)
+		// What a client sends back: Last-Modified, to the second.
+		lastModified := st.ModTime.Truncate(time.Second)
 		earlier := st.ModTime.Add(-time.Hour)
 		for _, tc := range []struct {
 			name string
@@ -112,9 +116,10 @@ func conformance(t *testing.T, s Store, metadata bool) {
 			{"if-none-match other", ReadOptions{IfNoneMatch: `"other"`}, nil},
 			{"if-match same", ReadOptions{IfMatch: st.ETag}, nil},
 			{"if-match other", ReadOptions{IfMatch: `"other"`}, ErrPreconditionFailed},
-			{"if-modified-since later", ReadOptions{IfModifiedSince: later}, ErrNotModified},
+			{"if-modified-since last-modified", ReadOptions{IfModifiedSince: lastModified}, ErrNotModified},
 			{"if-modified-since earlier", ReadOptions{IfModifiedSince: earlier}, nil},
 			{"if-unmodified-since earlier", ReadOptions{IfUnmodifiedSince: earlier}, ErrPreconditionFailed},
+			{"if-unmodified-since last-modified", ReadOptions{IfUnmodifiedSince: lastModified}, nil},
 		} {
 			r, err := s.Get(ctx, "c.bin", tc.opts)
 			if err == nil {
@@ -179,4 +184,40 @@ func conformance(t *testing.T, s Store, metadata bool) {
 
 func TestDirConformance(t *testing.T) {
 	conformance(t, Dir{Root: t.TempDir()}, false)
+}
+
+func TestS3Conformance(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "objects")
+	for _, prefix := range []string{"", "under/a prefix"} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			s, err := NewS3(context.Background(), S3Config{
+				Bucket: "objects", Prefix: prefix, Endpoint: srv.Endpoint(), Region: srv.Region,
+				ForcePathStyle: true, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conformance(t, s, true)
+		})
+	}
+}
+
+// A wrong secret is the storage refusing the gateway, not a missing object.
+func TestS3WrongSecret(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "objects")
+	s, err := NewS3(context.Background(), S3Config{
+		Bucket: "objects", Endpoint: srv.Endpoint(), ForcePathStyle: true,
+		AccessKeyID: srv.AccessKey, SecretAccessKey: "wrong-secret-0123456789",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), "a", ReadOptions{}); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("get with a wrong secret: %v, want ErrAccessDenied", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "wrong-secret") {
+		t.Errorf("the error shows the secret: %v", err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -41,8 +42,8 @@ type S3Config struct {
 	ForcePathStyle bool
 	// Static credentials; empty AccessKeyID: the AWS credential chain.
 	AccessKeyID, SecretAccessKey, SessionToken string
-	// HTTPClient carries the requests; nil: one with the timeouts below.
-	HTTPClient *http.Client
+	// HTTPClient carries the requests; nil: NewHTTPClient's.
+	HTTPClient *awshttp.BuildableClient
 }
 
 // S3 is a Store in an S3 bucket, under a prefix.
@@ -65,19 +66,21 @@ const partSize = 8 << 20
 // NewHTTPClient returns the client S3 stores share by default: explicit
 // timeouts, and enough idle connections per host that ranged reads reuse
 // them.
-func NewHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = 30 * time.Second
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
-	t.IdleConnTimeout = 90 * time.Second
-	// Lengths, ranges and ETags are the object's own.
-	t.DisableCompression = true
-	// The endpoint is configuration; environment proxies do not apply.
-	t.Proxy = nil
-	return &http.Client{Transport: t}
+func NewHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
+		d.Timeout = 5 * time.Second
+		d.KeepAlive = 30 * time.Second
+	}).WithTransportOptions(func(t *http.Transport) {
+		t.TLSHandshakeTimeout = 10 * time.Second
+		t.ResponseHeaderTimeout = 30 * time.Second
+		t.MaxIdleConns = 256
+		t.MaxIdleConnsPerHost = 64
+		t.IdleConnTimeout = 90 * time.Second
+		// Lengths, ranges and ETags are the object's own.
+		t.DisableCompression = true
+		// The endpoint is configuration; environment proxies do not apply.
+		t.Proxy = nil
+	})
 }
 
 // NewS3 returns the store cfg describes. It reads the AWS configuration
@@ -138,9 +141,23 @@ func (s *S3) Get(ctx context.Context, key string, opts ReadOptions) (*Reader, er
 	if !ValidKey(key) {
 		return nil, ErrInvalidKey
 	}
+	if !opts.IfModifiedSince.IsZero() || !opts.IfUnmodifiedSince.IsZero() {
+		// HTTP dates have whole seconds, and S3-compatible servers compare
+		// them differently with modification times that have more: the
+		// conditions are checked here, against the object's version that
+		// the read then insists on.
+		info, err := s.Stat(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkConditions(opts, info.ETag, info.ModTime); err != nil {
+			return nil, err
+		}
+		opts = ReadOptions{Range: opts.Range, IfMatch: info.ETag}
+	}
 	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.Key(key))}
 	if r := opts.Range; r != nil {
-		if r.Length == 0 {
+		if r.Start >= 0 && r.Length == 0 {
 			return nil, ErrRangeNotSatisfiable
 		}
 		in.Range = aws.String(r.header())
@@ -151,20 +168,23 @@ func (s *S3) Get(ctx context.Context, key string, opts ReadOptions) (*Reader, er
 	if opts.IfNoneMatch != "" {
 		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
 	}
-	if !opts.IfModifiedSince.IsZero() {
-		in.IfModifiedSince = aws.Time(opts.IfModifiedSince)
-	}
-	if !opts.IfUnmodifiedSince.IsZero() {
-		in.IfUnmodifiedSince = aws.Time(opts.IfUnmodifiedSince)
-	}
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
 		err = s3Error(err)
-		if errors.Is(err, ErrRangeNotSatisfiable) {
-			// The answer needs the object's size.
-			if info, serr := s.Stat(ctx, key); serr == nil {
+		if errors.Is(err, ErrRangeNotSatisfiable) && opts.Range != nil {
+			// The answer needs the object's size; and a range that ends
+			// past the object, which S3 cuts at its end, is refused by
+			// some servers: it is asked again within the object.
+			info, serr := s.Stat(ctx, key)
+			if serr != nil {
+				return nil, err
+			}
+			rg, ok := opts.Range.Resolve(info.Size)
+			if !ok || rg == *opts.Range {
 				return nil, &RangeError{Size: info.Size}
 			}
+			opts.Range = &rg
+			return s.Get(ctx, key, opts)
 		}
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/objects"
+	"github.com/signedgate/gateway/internal/testutil/s3test"
 )
 
 // object is the bytes every test serves: 1000 bytes that differ by offset,
@@ -45,6 +51,38 @@ func writeFile(t *testing.T, name string, data []byte) {
 	if err := os.Chtimes(name, objectTime, objectTime); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// s3Server starts an S3 server with a bucket "media" and returns it and a
+// pool whose S3 defaults reach it.
+func s3Server(t *testing.T) (*s3test.Server, *Pool) {
+	t.Helper()
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "media")
+	return srv, NewPool(Options{S3: objects.S3Config{
+		Endpoint: srv.Endpoint(), Region: srv.Region, ForcePathStyle: true,
+		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey,
+	}})
+}
+
+// putObject writes data at key of bucket "media".
+func putObject(t *testing.T, srv *s3test.Server, key, contentType string, data []byte) {
+	t.Helper()
+	in := &s3.PutObjectInput{Bucket: aws.String("media"), Key: aws.String(key), Body: bytes.NewReader(data)}
+	if contentType != "" {
+		in.ContentType = aws.String(contentType)
+	}
+	if _, err := srv.Client().PutObject(context.Background(), in); err != nil {
+		t.Fatalf("put %s: %v", key, err)
+	}
+}
+
+// s3Bucket serves an s3:// origin holding prefix/films/a.mp4.
+func s3Bucket(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv, pool := s3Server(t)
+	putObject(t, srv, "prefix/films/a.mp4", "video/mp4", object)
+	return serveBucket(t, pool, "s3://media/prefix")
 }
 
 // serveBucket serves the pool's handler for origin at the root of a test

@@ -85,10 +85,7 @@ const maxCached = 4096
 // (and so its idle connections) among all HTTP origins.
 type Pool struct {
 	transport *http.Transport
-	// s3Client carries every S3 origin's requests, so they share idle
-	// connections.
-	s3Client *http.Client
-	opts     Options
+	opts      Options
 
 	mu       sync.Mutex
 	handlers map[string]http.Handler
@@ -97,12 +94,8 @@ type Pool struct {
 // NewPool returns a pool whose HTTP origins use opts.
 func NewPool(opts Options) *Pool {
 	opts = opts.withDefaults()
-	if opts.S3.HTTPClient == nil {
-		opts.S3.HTTPClient = objects.NewHTTPClient()
-	}
 	return &Pool{
 		transport: newTransport(opts),
-		s3Client:  opts.S3.HTTPClient,
 		opts:      opts,
 		handlers:  map[string]http.Handler{},
 	}
@@ -145,15 +138,12 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 }
 
 // Close drops the idle upstream connections.
-func (p *Pool) Close() {
-	p.transport.CloseIdleConnections()
-	p.s3Client.CloseIdleConnections()
-}
+func (p *Pool) Close() { p.transport.CloseIdleConnections() }
 
 // OptionsFrom maps the gateway's configuration onto Options.
 func OptionsFrom(c config.Origin, s3 config.S3) Options {
 	return Options{
-		S3: objects.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, ForcePathStyle: s3.ForcePathStyle},
+		S3:                    objects.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, ForcePathStyle: s3.ForcePathStyle},
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
 		DialTimeout:           c.DialTimeout,
 		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
