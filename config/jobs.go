@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -18,9 +20,17 @@ type Jobs struct {
 	// WorkDir holds running jobs' scratch files; empty means the system
 	// temporary directory.
 	WorkDir string `env:"WORK_DIR"`
-	// OutputDir keeps exported files; empty means <DATA_DIR>/outputs.
-	// Instances behind one load balancer should share it.
+	// OutputURL is where exported files are kept: file:///dir, or
+	// s3://bucket/prefix, where every instance serves every output. Empty
+	// means OutputDir.
+	OutputURL string `env:"OUTPUT_URL"`
+	// OutputDir is the directory of file outputs (the older spelling of a
+	// file:// OutputURL); empty means <DATA_DIR>/outputs.
 	OutputDir string `env:"OUTPUT_DIR"`
+	// OutputRedirect says where output links lead: "gateway" (the
+	// gateway's own signed URL, served from wherever outputs are kept) or
+	// "presigned" (a presigned URL of the S3 server itself).
+	OutputRedirect string `env:"OUTPUT_REDIRECT" envDefault:"gateway"`
 	// OutputTTL is how long exported files and their URLs live.
 	OutputTTL time.Duration `env:"OUTPUT_TTL" envDefault:"24h"`
 	// OutputSecret signs output URLs. Empty means secrets generated and
@@ -49,6 +59,7 @@ func (j Jobs) validate(bad func(name, format string, args ...any)) {
 	if j.JobTimeout <= 0 {
 		bad("JOBS_JOB_TIMEOUT", "must be a positive duration such as 15m")
 	}
+	j.validateOutputs(bad)
 	if j.OutputTTL < time.Minute {
 		bad("JOBS_OUTPUT_TTL", "must be at least 1m")
 	}
@@ -86,10 +97,65 @@ func (j Jobs) WorkerCount() int {
 	return j.Workers
 }
 
-// OutputPath is the output directory, defaulting under dataDir.
+// OutputPath is the directory of file outputs, defaulting under dataDir;
+// empty when outputs are kept in S3.
 func (j Jobs) OutputPath(dataDir string) string {
+	if bucket, _, ok := j.OutputS3(); ok && bucket != "" {
+		return ""
+	}
+	if u, err := url.Parse(j.OutputURL); err == nil && u.Scheme == "file" {
+		return filepath.Clean(u.Path)
+	}
 	if j.OutputDir != "" {
 		return j.OutputDir
 	}
 	return filepath.Join(dataDir, "outputs")
 }
+
+// OutputS3 is the bucket and key prefix of an s3:// OutputURL.
+func (j Jobs) OutputS3() (bucket, prefix string, ok bool) {
+	rest, ok := strings.CutPrefix(j.OutputURL, "s3://")
+	if !ok {
+		return "", "", false
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	return bucket, strings.Trim(prefix, "/"), true
+}
+
+func (j Jobs) validateOutputs(bad func(name, format string, args ...any)) {
+	switch j.OutputRedirect {
+	case "gateway":
+	case "presigned":
+		if _, _, ok := j.OutputS3(); !ok {
+			bad("JOBS_OUTPUT_REDIRECT", "presigned links need outputs in S3 (GATEWAY_JOBS_OUTPUT_URL=s3://bucket/prefix)")
+		}
+	default:
+		bad("JOBS_OUTPUT_REDIRECT", "want gateway or presigned, got %q", j.OutputRedirect)
+	}
+	if j.OutputURL == "" {
+		return
+	}
+	if j.OutputDir != "" {
+		bad("JOBS_OUTPUT_URL", "set GATEWAY_JOBS_OUTPUT_URL or its older spelling GATEWAY_JOBS_OUTPUT_DIR, not both")
+	}
+	u, err := url.Parse(j.OutputURL)
+	switch {
+	case err != nil:
+		bad("JOBS_OUTPUT_URL", "not a URL: want file:///directory or s3://bucket/prefix")
+	case u.Scheme == "file":
+		if u.Host != "" || !filepath.IsAbs(u.Path) || u.RawQuery != "" {
+			bad("JOBS_OUTPUT_URL", "a file URL names an absolute directory, as file:///var/lib/gateway/outputs")
+		}
+	case u.Scheme == "s3":
+		bucket, prefix, _ := j.OutputS3()
+		if !s3Bucket.MatchString(bucket) || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
+			strings.Contains(prefix, "//") || strings.Contains("/"+prefix+"/", "/../") || strings.Contains("/"+prefix+"/", "/./") {
+			bad("JOBS_OUTPUT_URL", "want s3://bucket/prefix with an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens) and a plain prefix")
+		}
+	default:
+		bad("JOBS_OUTPUT_URL", "the scheme must be file or s3, as file:///directory or s3://bucket/prefix")
+	}
+}
+
+// s3Bucket is S3's rule for bucket names.
+var s3Bucket = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)

@@ -43,7 +43,7 @@ func TestJobsSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Jobs{Workers: 3, QueueSize: 7, TaskTimeout: 30 * time.Second, JobTimeout: 2 * time.Minute,
-		WorkDir: "/tmp/w", OutputDir: "/shared/out", OutputTTL: time.Hour, OutputSecret: "0123456789abcdef-shared"}
+		WorkDir: "/tmp/w", OutputDir: "/shared/out", OutputRedirect: "gateway", OutputTTL: time.Hour, OutputSecret: "0123456789abcdef-shared"}
 	if !reflect.DeepEqual(c.Jobs, want) {
 		t.Errorf("got %+v, want %+v", c.Jobs, want)
 	}
@@ -106,6 +106,44 @@ func TestJobsPreviousOutputSecrets(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "tooshort-secret") || strings.Contains(err.Error(), "abcdef-older") {
 			t.Errorf("%s: the error repeats a secret: %v", tt.what, err)
+		}
+	}
+}
+
+func TestOutputURL(t *testing.T) {
+	for _, tc := range []struct {
+		env    map[string]string
+		path   string
+		bucket string
+		bad    string
+	}{
+		{env: map[string]string{}, path: "/data/outputs"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "file:///srv/outputs/"}, path: "/srv/outputs"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "s3://my-outputs/jobs/"}, bucket: "my-outputs"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "s3://my-outputs", "GATEWAY_JOBS_OUTPUT_REDIRECT": "presigned"}, bucket: "my-outputs"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_REDIRECT": "presigned"}, bad: "JOBS_OUTPUT_REDIRECT"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_REDIRECT": "cdn"}, bad: "JOBS_OUTPUT_REDIRECT"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "s3://UPPER/x"}, bad: "JOBS_OUTPUT_URL"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "s3://b-ok/../x"}, bad: "JOBS_OUTPUT_URL"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "file://relative/dir"}, bad: "JOBS_OUTPUT_URL"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "https://example.com/x"}, bad: "JOBS_OUTPUT_URL"},
+		{env: map[string]string{"GATEWAY_JOBS_OUTPUT_URL": "s3://b-ok/x", "GATEWAY_JOBS_OUTPUT_DIR": "/x"}, bad: "JOBS_OUTPUT_URL"},
+		{env: map[string]string{"GATEWAY_S3_ACCESS_KEY_ID": "AKIA"}, bad: "S3_ACCESS_KEY_ID"},
+	} {
+		c, err := LoadFrom(tc.env)
+		if tc.bad != "" {
+			if err == nil || !strings.Contains(err.Error(), "GATEWAY_"+tc.bad+":") {
+				t.Errorf("%v: %v, want an error naming GATEWAY_%s", tc.env, err, tc.bad)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tc.env, err)
+			continue
+		}
+		bucket, _, _ := c.Jobs.OutputS3()
+		if got := c.Jobs.OutputPath("/data"); got != tc.path || bucket != tc.bucket {
+			t.Errorf("%v: path %q bucket %q, want %q %q", tc.env, got, bucket, tc.path, tc.bucket)
 		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/jobs"
+	"github.com/signedgate/gateway/internal/objects"
 	"github.com/signedgate/gateway/internal/outputs"
+	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/server"
 )
 
@@ -33,8 +35,19 @@ func (a *App) mountJobs(m *Mount) error {
 	}
 	// Registered before the store, so it closes after it.
 	a.onClose(secrets.Close)
+	var backend outputs.Backend = outputs.Dir{Root: cfg.OutputPath(a.Config.DataDir)}
+	if bucket, prefix, ok := cfg.OutputS3(); ok {
+		s3cfg := origin.S3Defaults(a.Config.S3)
+		s3cfg.Bucket, s3cfg.Prefix = bucket, prefix
+		store, err := objects.NewS3(context.Background(), s3cfg)
+		if err != nil {
+			return err
+		}
+		backend = outputs.S3Backend{Store: store}
+	}
 	a.Outputs, err = outputs.New(outputs.Config{
-		Backend:   outputs.Dir{Root: cfg.OutputPath(a.Config.DataDir)},
+		Backend:   backend,
+		Presigned: cfg.OutputRedirect == "presigned",
 		PublicURL: a.Config.PublicURL,
 		Secrets:   secrets,
 		TTL:       cfg.OutputTTL,

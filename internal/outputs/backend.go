@@ -1,6 +1,6 @@
 // Package outputs owns the files jobs produce: where they are kept (a
-// Backend; a directory that several instances may share, and later object
-// storage), the signed, expiring URLs they are served at, serving them
+// Backend: a directory, or S3-compatible storage that every instance
+// reads), the signed, expiring URLs they are served at, serving them
 // safely (Content-Type, Content-Disposition, Range, sandboxing), the keyring
 // of signing secrets the instances share, and the janitor that removes
 // expired outputs.
@@ -39,11 +39,13 @@ type Object struct {
 // ErrNotFound is returned by Backend.Open for an unknown or removed id.
 var ErrNotFound = errors.New("output not found")
 
-// Backend keeps output bytes and their Meta under an opaque id. The
-// directory implementation is Dir; object storage can implement it later.
+// Backend keeps output bytes and their Meta under an opaque id: Dir in a
+// directory, S3Backend in S3-compatible storage.
 type Backend interface {
+	// Put stores src; meta.Size is its length, or -1 when unknown.
 	Put(ctx context.Context, id string, meta Meta, src io.Reader) error
-	Open(ctx context.Context, id string) (*Object, error)
+	// Open opens output id, which expires at expires (its URL says when).
+	Open(ctx context.Context, id string, expires time.Time) (*Object, error)
 	// Sweep removes every output whose Meta.Expires is not after now and
 	// returns how many it removed.
 	Sweep(ctx context.Context, now time.Time) (int, error)
@@ -117,7 +119,7 @@ func (d Dir) Put(ctx context.Context, id string, meta Meta, src io.Reader) (err 
 	return nil
 }
 
-func (d Dir) Open(ctx context.Context, id string) (*Object, error) {
+func (d Dir) Open(ctx context.Context, id string, _ time.Time) (*Object, error) {
 	if !validID(id) {
 		return nil, ErrNotFound
 	}

@@ -44,12 +44,13 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) error {
 	if !s.cfg.Now().Before(time.Unix(unix, 0)) {
 		return server.Errorf(http.StatusGone, CodeExpired, "the output URL has expired")
 	}
-	obj, err := s.cfg.Backend.Open(r.Context(), id)
+	obj, err := s.cfg.Backend.Open(r.Context(), id, time.Unix(unix, 0))
 	if errors.Is(err, ErrNotFound) {
 		return server.Errorf(http.StatusGone, CodeExpired, "the output no longer exists")
 	}
 	if err != nil {
-		return server.WrapError(err, http.StatusInternalServerError, server.CodeInternal, "the output could not be read")
+		return server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
+			"the output storage cannot be read right now; retry shortly").WithHeader("Retry-After", "1")
 	}
 	defer obj.Close()
 	h := w.Header()

@@ -44,6 +44,10 @@ type Config struct {
 	Log             *slog.Logger
 	// OnSweep, if set, is called after each janitor sweep (tests await it).
 	OnSweep func(removed int, err error)
+	// Presigned makes output URLs the storage's own presigned URLs
+	// instead of the gateway's signed ones; the backend must be an
+	// S3Backend.
+	Presigned bool
 }
 
 // Store keeps outputs and signs their URLs. It is safe for concurrent use.
@@ -68,6 +72,9 @@ type Output struct {
 func New(cfg Config) (*Store, error) {
 	if cfg.Backend == nil {
 		return nil, errors.New("outputs: no backend")
+	}
+	if _, ok := cfg.Backend.(S3Backend); cfg.Presigned && !ok {
+		return nil, errors.New("outputs: presigned URLs need outputs in S3")
 	}
 	if cfg.Secrets == nil {
 		var err error
@@ -143,23 +150,38 @@ func (s *Store) PutFile(ctx context.Context, path, name string, inline bool) (Ou
 		return Output{}, fmt.Errorf("open output: %w", err)
 	}
 	defer f.Close()
-	return s.Put(ctx, f, name, inline)
+	st, err := f.Stat()
+	if err != nil {
+		return Output{}, fmt.Errorf("open output: %w", err)
+	}
+	return s.put(ctx, f, st.Size(), name, inline)
 }
 
 // Put stores src under a new id and returns its signed URL.
 func (s *Store) Put(ctx context.Context, src io.Reader, name string, inline bool) (Output, error) {
+	return s.put(ctx, src, -1, name, inline)
+}
+
+func (s *Store) put(ctx context.Context, src io.Reader, size int64, name string, inline bool) (Output, error) {
 	id, err := newID()
 	if err != nil {
 		return Output{}, err
 	}
 	name = safeName(name)
 	expires := s.cfg.Now().Add(s.cfg.TTL).Truncate(time.Second)
-	meta := Meta{Name: name, Inline: inline, ContentType: contentType(name), Expires: expires}
+	meta := Meta{Name: name, Inline: inline, ContentType: contentType(name), Size: size, Expires: expires}
 	cr := &countReader{r: src}
 	if err := s.cfg.Backend.Put(ctx, id, meta, cr); err != nil {
 		return Output{}, err
 	}
-	return Output{ID: id, Name: name, Size: cr.n, URL: s.URL(id, name, expires), Expires: expires}, nil
+	link := s.URL(id, name, expires)
+	if s.cfg.Presigned {
+		var err error
+		if link, err = s.cfg.Backend.(S3Backend).Presign(ctx, id, name, inline, expires, s.cfg.Now()); err != nil {
+			return Output{}, err
+		}
+	}
+	return Output{ID: id, Name: name, Size: cr.n, URL: link, Expires: expires}, nil
 }
 
 // URL is the signed URL of output id served as name until expires.

@@ -140,6 +140,12 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 // Close drops the idle upstream connections.
 func (p *Pool) Close() { p.transport.CloseIdleConnections() }
 
+// S3Defaults is the gateway-wide S3 configuration as objects takes it.
+func S3Defaults(c config.S3) objects.S3Config {
+	return objects.S3Config{Endpoint: c.Endpoint, Region: c.Region, ForcePathStyle: c.ForcePathStyle,
+		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
+}
+
 // OptionsFrom maps the gateway's configuration onto Options.
 func OptionsFrom(c config.Origin, s3 config.S3) Options {
 	return Options{
