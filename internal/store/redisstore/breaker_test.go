@@ -116,6 +116,10 @@ func TestBreakerAnswersAtOnceWhileRedisIsDown(t *testing.T) {
 	if n := strings.Count(out, "redis is available again"); n != 1 {
 		t.Errorf("outage end logged %d times, want once:\n%s", n, out)
 	}
+	// The Redis client's own lines (a failed dial) come through slog too.
+	if !strings.Contains(out, `"component":"redis-client"`) {
+		t.Errorf("no line of the Redis client went through slog:\n%s", out)
+	}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if !strings.HasPrefix(line, "{") {
 			t.Errorf("a log line is not JSON: %q", line)
