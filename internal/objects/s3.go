@@ -42,8 +42,12 @@ type S3Config struct {
 	ForcePathStyle bool
 	// Static credentials; empty AccessKeyID: the AWS credential chain.
 	AccessKeyID, SecretAccessKey, SessionToken string
-	// HTTPClient carries the requests; nil: NewHTTPClient's.
-	HTTPClient *awshttp.BuildableClient
+	// HTTPClient carries the requests; nil: NewHTTPClient's. The SDK
+	// reconfigures an *awshttp.BuildableClient as its defaults mode says,
+	// and setting its dialer's timeout replaces the transport's
+	// DialContext: a client whose dialing must not change (one that checks
+	// the addresses it connects to) is given as another type.
+	HTTPClient aws.HTTPClient
 	// Isolated uses this configuration alone: no AWS environment
 	// variables, shared files or instance roles, so without AccessKeyID
 	// requests go unsigned. A store a user describes (a job's own bucket)
@@ -95,9 +99,9 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.Bucket == "" {
 		return nil, errors.New("s3: no bucket")
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = NewHTTPClient()
+	var httpClient aws.HTTPClient = NewHTTPClient()
+	if cfg.HTTPClient != nil {
+		httpClient = cfg.HTTPClient
 	}
 	awsCfg, err := awsConfig(ctx, cfg, httpClient)
 	if err != nil {

@@ -120,6 +120,9 @@ func TestS3IsolatedIgnoresEnvironment(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_ENDPOINT_URL_S3", rec.URL)
 	t.Setenv("AWS_S3_USE_PATH_STYLE", "true")
+	// A CA bundle would need a client the SDK can reconfigure, which the
+	// dial recorder below is not.
+	t.Setenv("AWS_CA_BUNDLE", "")
 	ctx := context.Background()
 
 	// With the environment's credentials the object is written; isolated,
@@ -144,14 +147,14 @@ func TestS3IsolatedIgnoresEnvironment(t *testing.T) {
 	// environment's endpoint. The dial is recorded and refused.
 	var mu sync.Mutex
 	var dialled []string
-	hc := NewHTTPClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.DialContext = func(_ context.Context, _, addr string) (net.Conn, error) {
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
 			mu.Lock()
 			dialled = append(dialled, addr)
 			mu.Unlock()
 			return nil, errNoDial{}
-		}
-	})
+		},
+	}}
 	for _, isolated := range []bool{false, true} {
 		s, err := NewS3(ctx, S3Config{Bucket: "objects", Region: "eu-west-1", HTTPClient: hc, Isolated: isolated})
 		if err != nil {
