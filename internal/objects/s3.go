@@ -449,7 +449,8 @@ func s3Error(err error) error {
 			return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
 		case "InvalidRange":
 			return fmt.Errorf("%w: %w", ErrRangeNotSatisfiable, err)
-		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden":
+		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden",
+			"InvalidToken", "ExpiredToken": // refused session tokens
 			return fmt.Errorf("%w: %w", ErrAccessDenied, err)
 		case "AccessControlListNotSupported":
 			return fmt.Errorf("%w: %w", ErrACLNotSupported, err)
