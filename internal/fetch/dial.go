@@ -28,8 +28,9 @@ func controlFunc(allow []netip.Prefix) func(network, address string, _ syscall.R
 	}
 }
 
-// newTransport builds the Client's dedicated transport.
-func newTransport(p Policy) *http.Transport {
+// dialFunc dials as the policy allows: every address after DNS is checked,
+// except for the hosts the operator trusts by name.
+func dialFunc(p Policy) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	guarded := &net.Dialer{
 		Timeout:   p.ConnectTimeout,
 		KeepAlive: 30 * time.Second,
@@ -39,7 +40,7 @@ func newTransport(p Policy) *http.Transport {
 	// to, so they get a dialer without the address check.
 	trusted := &net.Dialer{Timeout: p.ConnectTimeout, KeepAlive: 30 * time.Second}
 
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		// With Proxy nil, addr is the host:port of the URL being requested
 		// (after IDNA), so this decision is made per hop. Connections are
 		// pooled by that same host:port, so a connection opened for a trusted
@@ -50,7 +51,10 @@ func newTransport(p Policy) *http.Transport {
 		}
 		return guarded.DialContext(ctx, network, addr)
 	}
+}
 
+// newTransport builds the Client's dedicated transport.
+func newTransport(p Policy, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	return &http.Transport{
 		// Never a proxy: the proxy would do the dialling, and the address
 		// check would only ever see the proxy's address.

@@ -61,6 +61,10 @@ type forbiddenAddrError struct {
 
 func (e *forbiddenAddrError) Error() string { return "address not allowed: " + e.reason }
 
+// RetryableError tells clients that retry failed connections (the AWS SDK
+// asks errors this) that this one would be refused again.
+func (e *forbiddenAddrError) RetryableError() bool { return false }
+
 // classify turns an error from http.Client.Do or the body copy into an
 // *Error. host is the host of the URL being fetched when the error happened.
 func classify(err error, host string) *Error {

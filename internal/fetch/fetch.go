@@ -3,7 +3,8 @@
 // (checked on every address actually dialled, redirects included), the
 // limits on redirects, time and size, and the file name and metadata that
 // describe what was fetched. It is used by the import/url and
-// capture-website jobs and by uploads given as file=<url>.
+// capture-website jobs and by uploads given as file=<url>; its dialer and
+// host check also guard the S3 endpoints of import/s3 and export/s3.
 //
 // URL rules, decided here once for every caller:
 //   - only http and https, on any port; the address check applies whatever
@@ -17,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 )
@@ -36,16 +38,17 @@ type Meta struct {
 
 // Client fetches URLs under a Policy. It is safe for concurrent use.
 type Client struct {
-	p  Policy
-	hc *http.Client
+	p    Policy
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	hc   *http.Client
 }
 
 // NewClient returns a Client for p, with defaults for zero fields.
 func NewClient(p Policy) *Client {
 	p = p.withDefaults()
-	c := &Client{p: p}
+	c := &Client{p: p, dial: dialFunc(p)}
 	c.hc = &http.Client{
-		Transport:     newTransport(p),
+		Transport:     newTransport(p, c.dial),
 		CheckRedirect: c.checkRedirect,
 		// No Jar: cookies from one user's fetch must not reach another's.
 		// No Timeout: Fetch bounds the whole exchange with its context.

@@ -28,6 +28,15 @@ const (
 	// CodeInsufficientStorage: the gateway's disk is full; nothing of the
 	// job was kept, and it may succeed later.
 	CodeInsufficientStorage = server.CodeInsufficientStorage
+
+	// The codes of import/s3 and export/s3 for what the bucket's server
+	// answered: it refused the credentials or the access, the bucket or
+	// the object does not exist, or the bucket takes no ACL. The object
+	// code is the one a bucket origin answers for a missing object.
+	CodeAccessDenied    = "ACCESS_DENIED"
+	CodeBucketNotFound  = "BUCKET_NOT_FOUND"
+	CodeObjectNotFound  = "OBJECT_NOT_FOUND"
+	CodeACLNotSupported = "ACL_NOT_SUPPORTED"
 )
 
 // inputFault lists the codes that blame the job or what it imports.
@@ -42,6 +51,10 @@ var inputFault = map[string]bool{
 	string(fetch.CodeTooManyRedirects):  true,
 	string(fetch.CodeUpstreamStatus):    true,
 	string(fetch.CodeFetchFailed):       true,
+	CodeAccessDenied:                    true,
+	CodeBucketNotFound:                  true,
+	CodeObjectNotFound:                  true,
+	CodeACLNotSupported:                 true,
 }
 
 // taskError is a failed task's public code and message, with a private

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -60,6 +61,8 @@ type harnessOpts struct {
 	cfg     Config
 	policy  fetch.Policy
 	engines []engine.Engine
+	// log, when set, receives the service's log lines (all levels).
+	log io.Writer
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -99,9 +102,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	h.workDir = cfg.WorkDir
 	h.reg = prometheus.NewRegistry()
+	log := slog.New(slog.DiscardHandler)
+	if o.log != nil {
+		log = slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	h.svc = NewService(cfg, Deps{
 		Registry: reg, Fetch: fc, Outputs: h.out, Now: h.clock.Now, Metrics: server.NewMetrics(h.reg),
-		Log: slog.New(slog.DiscardHandler),
+		Log: log,
 	})
 	t.Cleanup(h.svc.Close)
 	return h
@@ -219,6 +226,25 @@ func (h *harness) jobsMetric(t *testing.T, op, outcome string) float64 {
 		}
 	}
 	return 0
+}
+
+// syncBuffer is a buffer the service's workers may log into while a test
+// reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // checkWorkDirEmpty fails when a job left files behind.

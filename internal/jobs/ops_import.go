@@ -20,11 +20,15 @@ func (s *Service) operation(ctx context.Context, j *Job, t *jobspec.Task, inputs
 		return s.importURL(ctx, t, dir)
 	case jobspec.OpImportBase64, jobspec.OpImportRaw:
 		return importInline(t, dir)
+	case jobspec.OpImportS3:
+		return s.importS3(ctx, j, t, dir)
 	case jobspec.OpConvert, jobspec.OpThumbnail, jobspec.OpOptimize, jobspec.OpMerge,
 		jobspec.OpArchive, jobspec.OpCaptureWebsite:
 		return s.convert(ctx, j, t, inputs, dir)
 	case jobspec.OpExportURL:
 		return s.exportURL(ctx, t, inputs, dir)
+	case jobspec.OpExportS3:
+		return s.exportS3(ctx, j, t, inputs)
 	}
 	return taskOutput{}, failf(CodeUnsupportedOperation,
 		"operation "+quote(t.Operation)+" is not supported by this gateway", nil)

@@ -98,9 +98,9 @@ func TestTaskErrors(t *testing.T) {
 			"in":{"operation":"import/raw","file":"x","filename":"a.png"},
 			"w":{"operation":"watermark","input":"in","text":"hi"},
 			"out":{"operation":"export/url","input":"w"}}}`, "w", CodeUnsupportedOperation, []string{`"watermark"`, "not supported"}},
-		{"import/s3", `{"tasks":{
-			"in":{"operation":"import/s3","bucket":"b","key":"k"},
-			"out":{"operation":"export/url","input":"in"}}}`, "in", CodeUnsupportedOperation, []string{`"import/s3"`}},
+		{"import/upload", `{"tasks":{
+			"in":{"operation":"import/upload"},
+			"out":{"operation":"export/url","input":"in"}}}`, "in", CodeUnsupportedOperation, []string{`"import/upload"`}},
 		{"unsupported pair", `{"tasks":{
 			"in":{"operation":"import/base64","file":` + js(png) + `,"filename":"a.png"},
 			"c":{"operation":"convert","input":"in","output_format":"docx"},

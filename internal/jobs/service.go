@@ -1,7 +1,7 @@
 // Package jobs owns running conversion jobs: a bounded queue and a fixed
 // number of workers (a full queue is refused with 429), the task graph of
 // each job run in order, each operation (imports, engine operations,
-// archive, export/url), timeouts, the job's work directory, and the status
+// archive, export/url, the S3 imports and exports), timeouts, the job's work directory, and the status
 // snapshot in the API's JSON shape. Decoding and validating the payload is
 // jobspec's; converting is the engines'; keeping and serving the exported
 // files is outputs'.
@@ -79,6 +79,11 @@ type Service struct {
 	closed bool
 	jobs   map[string]*Job
 
+	// s3Transport carries the S3 tasks' requests under the fetch policy;
+	// nil without Deps.Fetch.
+	s3Transport *http.Transport
+	s3HTTP      *http.Client
+
 	started atomic.Int64
 }
 
@@ -115,6 +120,9 @@ func NewService(cfg Config, deps Deps) *Service {
 		cfg: cfg, deps: deps, ctx: ctx, cancel: cancel,
 		queue: make(chan *Job, cfg.QueueSize),
 		jobs:  map[string]*Job{},
+	}
+	if deps.Fetch != nil {
+		s.s3Transport, s.s3HTTP = newS3HTTP(deps.Fetch)
 	}
 	s.wg.Add(cfg.Workers)
 	for range cfg.Workers {
@@ -181,6 +189,9 @@ func (s *Service) Close() {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	if s.s3Transport != nil {
+		s.s3Transport.CloseIdleConnections()
+	}
 }
 
 // pruneLocked forgets jobs that ended more than retention ago, and the

@@ -221,3 +221,19 @@ func TestS3WrongSecret(t *testing.T) {
 		t.Errorf("the error shows the secret: %v", err)
 	}
 }
+
+// A session token the server does not know is refused credentials too.
+func TestS3WrongSessionToken(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "objects")
+	s, err := NewS3(context.Background(), S3Config{
+		Bucket: "objects", Endpoint: srv.Endpoint(), ForcePathStyle: true,
+		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, SessionToken: "unknown-token-0123456789",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), "a", ReadOptions{}); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("get with an unknown session token: %v, want ErrAccessDenied", err)
+	}
+}

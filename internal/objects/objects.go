@@ -87,6 +87,10 @@ type WriteOptions struct {
 	ContentType  string
 	CacheControl string
 	Metadata     map[string]string
+	// ACL is an S3 canned ACL ("private", "public-read", ...) sent with
+	// the object; empty sends none, leaving the bucket's default. Backends
+	// without ACLs (Dir) ignore it.
+	ACL string
 }
 
 // Store is object storage. Every method takes a key as ValidKey allows.
@@ -114,6 +118,9 @@ var (
 	ErrAccessDenied = errors.New("access to the object storage denied")
 	// ErrInvalidKey: the key is not one ValidKey accepts.
 	ErrInvalidKey = errors.New("invalid object key")
+	// ErrACLNotSupported: a write asked for an ACL and the bucket does not
+	// take ACLs (S3's buckets with ACLs disabled).
+	ErrACLNotSupported = errors.New("the bucket does not accept ACLs")
 )
 
 // RangeError is ErrRangeNotSatisfiable with the object's size, which the

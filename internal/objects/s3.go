@@ -42,8 +42,18 @@ type S3Config struct {
 	ForcePathStyle bool
 	// Static credentials; empty AccessKeyID: the AWS credential chain.
 	AccessKeyID, SecretAccessKey, SessionToken string
-	// HTTPClient carries the requests; nil: NewHTTPClient's.
-	HTTPClient *awshttp.BuildableClient
+	// HTTPClient carries the requests; nil: NewHTTPClient's. The SDK
+	// reconfigures an *awshttp.BuildableClient as its defaults mode says,
+	// and setting its dialer's timeout replaces the transport's
+	// DialContext: a client whose dialing must not change (one that checks
+	// the addresses it connects to) is given as another type.
+	HTTPClient aws.HTTPClient
+	// Isolated uses this configuration alone: no AWS environment
+	// variables, shared files or instance roles, so without AccessKeyID
+	// requests go unsigned. A store a user describes (a job's own bucket)
+	// must be isolated, or the gateway's own credentials and endpoint
+	// settings would serve that user.
+	Isolated bool
 }
 
 // S3 is a Store in an S3 bucket, under a prefix.
@@ -89,21 +99,13 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.Bucket == "" {
 		return nil, errors.New("s3: no bucket")
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = NewHTTPClient()
+	var httpClient aws.HTTPClient = NewHTTPClient()
+	if cfg.HTTPClient != nil {
+		httpClient = cfg.HTTPClient
 	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(httpClient)}
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
-	}
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	awsCfg, err := awsConfig(ctx, cfg, httpClient)
 	if err != nil {
-		return nil, fmt.Errorf("s3: load AWS configuration: %w", err)
+		return nil, err
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = DefaultRegion
@@ -123,6 +125,33 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 	})
 	return &S3{client: client, bucket: cfg.Bucket, prefix: strings.Trim(cfg.Prefix, "/")}, nil
+}
+
+// awsConfig is the SDK configuration of cfg: the standard chain's, or for
+// an isolated store cfg's alone.
+func awsConfig(ctx context.Context, cfg S3Config, httpClient aws.HTTPClient) (aws.Config, error) {
+	var creds aws.CredentialsProvider
+	if cfg.AccessKeyID != "" {
+		creds = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)
+	}
+	if cfg.Isolated {
+		if creds == nil {
+			creds = aws.AnonymousCredentials{}
+		}
+		return aws.Config{Region: cfg.Region, Credentials: creds, HTTPClient: httpClient}, nil
+	}
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(httpClient)}
+	if cfg.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(cfg.Region))
+	}
+	if creds != nil {
+		opts = append(opts, awsconfig.WithCredentialsProvider(creds))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("s3: load AWS configuration: %w", err)
+	}
+	return awsCfg, nil
 }
 
 // Client is the SDK client, for what the interface does not cover
@@ -256,6 +285,7 @@ func (s *S3) Put(ctx context.Context, key string, body io.Reader, size int64, op
 	if opts.CacheControl != "" {
 		in.CacheControl = aws.String(opts.CacheControl)
 	}
+	in.ACL = types.ObjectCannedACL(opts.ACL)
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
 		return Info{}, s3Error(err)
@@ -317,6 +347,7 @@ func (s *S3) CreateMultipart(ctx context.Context, key string, opts WriteOptions)
 	if opts.CacheControl != "" {
 		in.CacheControl = aws.String(opts.CacheControl)
 	}
+	in.ACL = types.ObjectCannedACL(opts.ACL)
 	out, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return nil, s3Error(err)
@@ -418,8 +449,11 @@ func s3Error(err error) error {
 			return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
 		case "InvalidRange":
 			return fmt.Errorf("%w: %w", ErrRangeNotSatisfiable, err)
-		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden":
+		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden",
+			"InvalidToken", "ExpiredToken": // refused session tokens
 			return fmt.Errorf("%w: %w", ErrAccessDenied, err)
+		case "AccessControlListNotSupported":
+			return fmt.Errorf("%w: %w", ErrACLNotSupported, err)
 		}
 	}
 	if errors.As(err, &status) {

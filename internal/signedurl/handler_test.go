@@ -36,7 +36,7 @@ func TestRefusals(t *testing.T) {
 			{"job not base64", signRaw(b.Base, "job=!!!"), 400, "INVALID_DATA"},
 			{"job not JSON", sign("not json", ""), 400, "INVALID_DATA"},
 			{"job without tasks", sign(`{"tasks":{}}`, ""), 400, "INVALID_DATA"},
-			{"unsupported operation", sign(`{"tasks":{"in":{"operation":"import/s3","bucket":"b","region":"r","access_key_id":"a","secret_access_key":"s","key":"k"},"out":{"operation":"export/url","input":"in"}}}`, ""), 422, "UNSUPPORTED_OPERATION"},
+			{"unsupported operation", sign(`{"tasks":{"in":{"operation":"import/upload"},"out":{"operation":"export/url","input":"in"}}}`, ""), 422, "UNSUPPORTED_OPERATION"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

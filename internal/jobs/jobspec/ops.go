@@ -5,6 +5,7 @@ const (
 	OpImportURL      = "import/url"
 	OpImportBase64   = "import/base64"
 	OpImportRaw      = "import/raw"
+	OpImportS3       = "import/s3"
 	OpConvert        = "convert"
 	OpOptimize       = "optimize"
 	OpThumbnail      = "thumbnail"
@@ -12,13 +13,14 @@ const (
 	OpMerge          = "merge"
 	OpArchive        = "archive"
 	OpExportURL      = "export/url"
+	OpExportS3       = "export/s3"
 )
 
 var supported = map[string]bool{
-	OpImportURL: true, OpImportBase64: true, OpImportRaw: true,
+	OpImportURL: true, OpImportBase64: true, OpImportRaw: true, OpImportS3: true,
 	OpConvert: true, OpOptimize: true, OpThumbnail: true,
 	OpCaptureWebsite: true, OpMerge: true, OpArchive: true,
-	OpExportURL: true,
+	OpExportURL: true, OpExportS3: true,
 }
 
 // recognised are operations of the CloudConvert API the gateway does not
@@ -26,10 +28,10 @@ var supported = map[string]bool{
 // "not supported" for the task instead of "unknown operation", which
 // would suggest a typo to someone who copied a working job.
 var recognised = map[string]bool{
-	"import/upload": true, "import/s3": true, "import/azure/blob": true,
+	"import/upload": true, "import/azure/blob": true,
 	"import/google-cloud-storage": true, "import/openstack": true, "import/sftp": true,
 	"watermark": true, "metadata": true, "metadata/write": true, "command": true,
-	"export/upload": true, "export/s3": true, "export/azure/blob": true,
+	"export/upload": true, "export/azure/blob": true,
 	"export/google-cloud-storage": true, "export/openstack": true, "export/sftp": true,
 }
 
@@ -45,6 +47,9 @@ func Supported(op string) bool { return supported[op] }
 func checkFields(t *Task) error {
 	var required []string
 	switch t.Operation {
+	case OpImportS3, OpExportS3:
+		_, err := ParseS3(t)
+		return err
 	case OpImportURL:
 		required = []string{"url"}
 	case OpImportBase64, OpImportRaw:
