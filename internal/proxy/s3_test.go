@@ -53,6 +53,17 @@ func TestS3BucketThroughTheGateway(t *testing.T) {
 			t.Errorf("bucket as shown: %v", b)
 		}
 	}
+	// A public bucket on the same storage needs no token.
+	if st := in.Admin(t, "PUT", "/v1/buckets/open", map[string]any{
+		"origin": "s3://media/films", "policy": "public", "s3": settings}, nil); st != http.StatusCreated {
+		t.Fatalf("create public bucket: %d", st)
+	}
+	if st, body, hdr := fetch(t, in.URL+"/media/open/a.mp4", "", map[string]string{"Range": "bytes=0-9"}); st != 206 || body != "0123456789" || hdr.Get("Content-Range") != "bytes 0-9/1000" {
+		t.Errorf("public bucket, Range: %d %q %q", st, body, hdr.Get("Content-Range"))
+	}
+	if st, _, _ := fetch(t, in.URL+"/media/open/missing.mp4", "", nil); st != http.StatusNotFound {
+		t.Errorf("public bucket, missing object: %d", st)
+	}
 	var k keyAnswer
 	if st := in.Admin(t, "POST", "/v1/signing-keys", map[string]string{"bucket": "vids"}, &k); st != 201 {
 		t.Fatalf("create key: %d", st)
