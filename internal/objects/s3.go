@@ -8,12 +8,15 @@ package objects
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +47,15 @@ type S3Config struct {
 	AccessKeyID, SecretAccessKey, SessionToken string
 	// HTTPClient carries the requests; nil: NewHTTPClient's.
 	HTTPClient *awshttp.BuildableClient
+}
+
+// CacheKey names cfg for a cache of stores or handlers: a change of any
+// setting, the secret included, makes another key, and the key does not
+// show the secret.
+func (cfg S3Config) CacheKey() string {
+	sum := sha256.Sum256([]byte(cfg.SecretAccessKey + "\x00" + cfg.SessionToken))
+	return strings.Join([]string{"s3", cfg.Bucket, cfg.Prefix, cfg.Endpoint, cfg.Region,
+		strconv.FormatBool(cfg.ForcePathStyle), cfg.AccessKeyID, hex.EncodeToString(sum[:8])}, "\x00")
 }
 
 // S3 is a Store in an S3 bucket, under a prefix.

@@ -111,8 +111,8 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 	key := b.Origin
 	var s3cfg objects.S3Config
 	if b.OriginKind() == "s3" {
-		s3cfg = s3Config(b, p.opts.S3)
-		key = s3CacheKey(s3cfg)
+		s3cfg = b.S3Config(p.opts.S3)
+		key = s3cfg.CacheKey()
 	}
 	if h, ok := p.handlers[key]; ok {
 		return h, nil
