@@ -139,6 +139,11 @@ var (
 	ErrAccessDenied = errors.New("access to the object storage denied")
 	// ErrInvalidKey: the key is not one ValidKey accepts.
 	ErrInvalidKey = errors.New("invalid object key")
+	// ErrKeyConflict: storage that keeps objects as files (a directory,
+	// or an S3-compatible server on one) cannot hold the key beside an
+	// existing one: "a/b" when "a" is an object, or "a" when objects
+	// are under "a/".
+	ErrKeyConflict = errors.New("object key conflicts with an existing key")
 )
 
 // RangeError is ErrRangeNotSatisfiable with the object's size, which the

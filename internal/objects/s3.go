@@ -500,6 +500,8 @@ func s3Error(err error) error {
 			return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
 		case "InvalidRange":
 			return fmt.Errorf("%w: %w", ErrRangeNotSatisfiable, err)
+		case "ObjectParentIsFile", "ExistingObjectIsDirectory":
+			return fmt.Errorf("%w: %w", ErrKeyConflict, err)
 		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden":
 			return fmt.Errorf("%w: %w", ErrAccessDenied, err)
 		}

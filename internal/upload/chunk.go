@@ -125,7 +125,7 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 	if err != nil {
 		return internal(err)
 	}
-	res, err := s.store(t, rtype, opts, whole, p["filename"])
+	res, err := s.store(r.Context(), t, rtype, opts, whole, p["filename"])
 	root.RemoveAll(dir)
 	if err != nil {
 		return err
