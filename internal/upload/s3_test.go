@@ -3,6 +3,7 @@ package upload_test
 import (
 	"bytes"
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"image"
@@ -13,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	"github.com/signedgate/gateway/internal/testutil/redistest"
 	"github.com/signedgate/gateway/internal/testutil/s3test"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
@@ -291,3 +294,187 @@ func TestS3BucketWrongSecret(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// multiparts counts the multipart uploads in progress in the S3 bucket.
+func (g *s3Gateway) multiparts(t *testing.T) int {
+	t.Helper()
+	out, err := g.srv.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(s3Bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Uploads)
+}
+
+// work lists the keys of the work area of chunked uploads.
+func (g *s3Gateway) work(t *testing.T) []string {
+	t.Helper()
+	return slices.DeleteFunc(g.keys(t), func(k string) bool { return !strings.HasPrefix(k, s3Prefix+"/.uploads/") })
+}
+
+// Chunked uploads into an S3 bucket are assembled by S3: chunks of 5 MiB
+// or more are parts of a multipart upload of the asset's file, smaller
+// ones wait in the bucket until they make a part with the next; the order
+// rules are those of directory buckets; the last chunk completes the file
+// and leaves no work behind, in S3 or on the gateway's disk.
+func TestS3ChunkedUpload(t *testing.T) {
+	g := startS3Gateway(t, nil)
+	const mib = 1 << 20
+	whole := make([]byte, 12*mib+7)
+	for i := range whole {
+		whole[i] = byte(i*7 + i/mib)
+	}
+	// 3 MiB (a piece), 3 MiB (a part with the piece), 5 MiB (a part),
+	// the rest (the last part).
+	cuts := []int{0, 3 * mib, 6 * mib, 11 * mib, len(whole)}
+	params := map[string]string{"public_id": "big/film.bin"}
+	var last reply
+	for i := 0; i+1 < len(cuts); i++ {
+		total := "-1"
+		if i+2 == len(cuts) {
+			total = itoa(len(whole))
+		}
+		first, end := cuts[i], cuts[i+1]
+		last = g.keep(g.sendChunk("film-1", params, whole[first:end], int64(first), total))
+		if last.Status != 200 {
+			t.Fatalf("chunk %d: %d %s", i, last.Status, last.Raw)
+		}
+		switch i {
+		case 0:
+			if g.multiparts(t) != 0 || len(g.work(t)) != 2 {
+				t.Errorf("after a small first chunk: %d multipart uploads, work area %v; want none and a piece", g.multiparts(t), g.work(t))
+			}
+			// Out of order: refused, nothing changes.
+			got := g.keep(g.sendChunk("film-1", params, whole[cuts[2]:cuts[3]], int64(cuts[2]), "-1"))
+			if want := "Chunk bytes 6291456-11534335 leaves a gap: the upload holds 3145728 bytes, so the next chunk must start at 3145728"; got.errorMessage() != want {
+				t.Errorf("gap: %d %s", got.Status, got.Raw)
+			}
+			got = g.keep(g.sendChunk("film-1", params, whole[:cuts[1]], 0, "-1"))
+			if want := "Chunk bytes 0-3145727 overlaps bytes already received (0-3145727); send the next chunk from 3145728"; got.errorMessage() != want {
+				t.Errorf("overlap: %d %s", got.Status, got.Raw)
+			}
+		case 1, 2:
+			if g.multiparts(t) != 1 || len(g.work(t)) != 1 {
+				t.Errorf("after chunk %d: %d multipart uploads, work area %v; want one and the state only", i, g.multiparts(t), g.work(t))
+			}
+		}
+	}
+	if last.JSON["public_id"] != "big/film.bin" || last.JSON["bytes"] != float64(len(whole)) || last.JSON["etag"] != md5Hex(whole) {
+		t.Fatalf("result: %s", last.Raw)
+	}
+	if data, ok := g.object(t, "big/film.bin"); !ok || !bytes.Equal(data, whole) {
+		t.Errorf("the assembled file in S3: %v, %d bytes", ok, len(data))
+	}
+	if n, work := g.multiparts(t), g.work(t); n != 0 || len(work) != 0 {
+		t.Errorf("left behind: %d multipart uploads, work area %v", n, work)
+	}
+	if left := files(t, g.DataDir+"/uploads"); len(left) != 0 {
+		t.Errorf("the gateway's disk kept %v", left)
+	}
+	u, _ := last.JSON["secure_url"].(string)
+	req, _ := http.NewRequest("GET", g.URL+pathOf(t, u), nil)
+	req.Header.Set("Range", "bytes=3145726-3145729")
+	if r := g.keep(do(t, req)); r.Status != 206 || !bytes.Equal(r.Raw, whole[3145726:3145730]) {
+		t.Errorf("a range across the first two chunks: %d", r.Status)
+	}
+
+	// Small chunks only: one Put at the end.
+	small := bytes.Repeat([]byte("0123456789"), 30)
+	for i, first := range []int{0, 100, 200} {
+		total := "-1"
+		if i == 2 {
+			total = "300"
+		}
+		last = g.keep(g.sendChunk("small-1", map[string]string{"public_id": "small.txt"}, small[first:first+100], int64(first), total))
+	}
+	if data, _ := g.object(t, "small.txt"); last.Status != 200 || !bytes.Equal(data, small) || last.JSON["etag"] != md5Hex(small) {
+		t.Errorf("small chunks: %d %s, %q in S3", last.Status, last.Raw, data)
+	}
+
+	// overwrite=false with the asset there: the upload is dropped.
+	keep := map[string]string{"public_id": "big/film.bin", "overwrite": "false"}
+	g.keep(g.sendChunk("film-2", keep, whole[:6*mib], 0, "-1"))
+	last = g.keep(g.sendChunk("film-2", keep, []byte("tail"), 6*mib, itoa(6*mib+4)))
+	if last.Status != 200 || last.JSON["existing"] != true || last.JSON["bytes"] != float64(len(whole)) {
+		t.Errorf("overwrite=false: %d %s", last.Status, last.Raw)
+	}
+	if n, work := g.multiparts(t), g.work(t); n != 0 || len(work) != 0 {
+		t.Errorf("the dropped upload left %d multipart uploads, work area %v", n, work)
+	}
+	g.noSecret(t)
+}
+
+// An upload over the size limit is dropped whole, in S3 too.
+func TestS3ChunkedUploadTooLarge(t *testing.T) {
+	g := startS3Gateway(t, map[string]string{"GATEWAY_UPLOAD_MAX_BYTES": itoa(8 << 20)})
+	chunk := make([]byte, 6<<20)
+	if got := g.sendChunk("big", map[string]string{"public_id": "x"}, chunk, 0, "-1"); got.Status != 200 {
+		t.Fatalf("first chunk: %d %s", got.Status, got.Raw)
+	}
+	got := g.sendChunk("big", map[string]string{"public_id": "x"}, chunk, 6<<20, "-1")
+	if got.Status != 400 || !strings.HasPrefix(got.errorMessage(), "File size too large") {
+		t.Errorf("second chunk: %d %s", got.Status, got.Raw)
+	}
+	if n, work := g.multiparts(t), g.work(t); n != 0 || len(work) != 0 {
+		t.Errorf("left behind: %d multipart uploads, work area %v", n, work)
+	}
+}
+
+// The chunks of one upload may reach different instances: its state is in
+// the bucket, not on an instance.
+func TestS3ChunkedUploadAcrossInstances(t *testing.T) {
+	_, prefix := redistest.Client(t)
+	env := map[string]string{"GATEWAY_REDIS_URL": redistest.URL(), "GATEWAY_REDIS_PREFIX": prefix}
+	a := startS3Gateway(t, env)
+	b := startInstance(t, env, a.BucketDir)
+	whole := make([]byte, 11<<20)
+	rand.Read(whole)
+	cuts := []int{0, 5 << 20, 10 << 20, 10<<20 + 100, len(whole)}
+	var last reply
+	for i := 0; i+1 < len(cuts); i++ {
+		g := a.gateway
+		if i%2 == 1 {
+			g = b
+		}
+		total := "-1"
+		if i+2 == len(cuts) {
+			total = itoa(len(whole))
+		}
+		last = g.sendChunk("shared-1", map[string]string{"public_id": "shared.bin"}, whole[cuts[i]:cuts[i+1]], int64(cuts[i]), total)
+		if last.Status != 200 {
+			t.Fatalf("chunk %d on instance %d: %d %s", i, i%2, last.Status, last.Raw)
+		}
+	}
+	if data, _ := a.object(t, "shared.bin"); !bytes.Equal(data, whole) || last.JSON["etag"] != md5Hex(whole) {
+		t.Errorf("assembled across instances: %d bytes, %s", len(data), last.Raw)
+	}
+	if back := b.get("/" + testCloud + "/raw/upload/shared.bin"); back.Status != 200 || !bytes.Equal(back.Raw, whole) {
+		t.Errorf("delivery on the other instance: %d", back.Status)
+	}
+}
+
+// An upload that receives nothing for GATEWAY_UPLOAD_CHUNK_TIMEOUT is
+// removed from S3: its multipart upload aborted, its work area emptied.
+func TestS3ChunkedUploadAbandoned(t *testing.T) {
+	g := startS3Gateway(t, map[string]string{"GATEWAY_UPLOAD_CHUNK_TIMEOUT": "1s"})
+	params := map[string]string{"public_id": "gone"}
+	if got := g.sendChunk("gone-1", params, make([]byte, 5<<20), 0, "-1"); got.Status != 200 {
+		t.Fatalf("first chunk: %d %s", got.Status, got.Raw)
+	}
+	if got := g.sendChunk("gone-2", params, []byte("small"), 0, "-1"); got.Status != 200 {
+		t.Fatalf("first chunk: %d %s", got.Status, got.Raw)
+	}
+	if g.multiparts(t) != 1 || len(g.work(t)) != 3 {
+		t.Fatalf("in progress: %d multipart uploads, work area %v", g.multiparts(t), g.work(t))
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for g.multiparts(t) != 0 || len(g.work(t)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not swept: %d multipart uploads, work area %v", g.multiparts(t), g.work(t))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := g.sendChunk("gone-1", params, []byte("more"), 5<<20, "-1")
+	if want := "Chunk bytes 5242880-5242883 leaves a gap: the upload holds 0 bytes, so the next chunk must start at 0"; got.errorMessage() != want {
+		t.Errorf("a chunk of the swept upload: %d %s", got.Status, got.Raw)
+	}
+}
