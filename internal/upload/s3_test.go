@@ -478,3 +478,30 @@ func TestS3ChunkedUploadAbandoned(t *testing.T) {
 		t.Errorf("a chunk of the swept upload: %d %s", got.Status, got.Raw)
 	}
 }
+
+// A file that is not the one its record describes (replaced behind the
+// gateway's back, or gone) is answered with an error before any byte: 503
+// to retry while a replacement completes, 404 when the file is missing.
+func TestS3DeliveryOfAChangedFile(t *testing.T) {
+	g := startS3Gateway(t, nil)
+	for _, id := range []string{"changed.txt", "missing.txt"} {
+		if got := g.upload(t, "raw", map[string]string{"public_id": id}, []byte("original"), "text/plain"); got.Status != 200 {
+			t.Fatalf("upload: %d %s", got.Status, got.Raw)
+		}
+	}
+	if _, err := g.srv.Client().PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(s3Bucket),
+		Key: aws.String(s3Prefix + "/changed.txt"), Body: strings.NewReader("NEWBYTES")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.srv.Client().DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(s3Bucket),
+		Key: aws.String(s3Prefix + "/missing.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	base := "/" + testCloud + "/raw/upload/"
+	if r := g.get(base + "changed.txt"); r.Status != 503 || r.Header.Get("Retry-After") != "1" || r.Header.Get("ETag") != "" || strings.Contains(string(r.Raw), "NEWBYTES") {
+		t.Errorf("changed file: %d %v %s", r.Status, r.Header, r.Raw)
+	}
+	if r := g.get(base + "missing.txt"); r.Status != 404 || r.Header.Get("Content-Range") != "" {
+		t.Errorf("missing file: %d %v %s", r.Status, r.Header, r.Raw)
+	}
+}
