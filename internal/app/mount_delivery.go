@@ -36,7 +36,7 @@ func (a *App) mountDelivery(m *Mount) error {
 	a.onClose(func() error { a.Domains.Close(); return nil })
 	(&proxy.DomainAPI{Repo: a.Domains, Buckets: a.Buckets, OwnHost: ownHost, Now: a.now}).Register(m.Admin)
 
-	opts := origin.OptionsFrom(a.Config.Origin, a.Config.S3)
+	opts := origin.OptionsFrom(a.Config.Origin, a.s3Defaults())
 	opts.InstanceID = a.InstanceID
 	opts.CheckDir = a.OriginGuard.CheckDir
 	origins := origin.NewPool(opts)

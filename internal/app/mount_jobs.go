@@ -8,7 +8,6 @@ import (
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/objects"
 	"github.com/signedgate/gateway/internal/outputs"
-	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/server"
 )
 
@@ -37,7 +36,7 @@ func (a *App) mountJobs(m *Mount) error {
 	a.onClose(secrets.Close)
 	var backend outputs.Backend = outputs.Dir{Root: cfg.OutputPath(a.Config.DataDir)}
 	if bucket, prefix, ok := cfg.OutputS3(); ok {
-		s3cfg := origin.S3Defaults(a.Config.S3)
+		s3cfg := a.s3Defaults()
 		s3cfg.Bucket, s3cfg.Prefix = bucket, prefix
 		store, err := objects.NewS3(context.Background(), s3cfg)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/upload"
+	"github.com/signedgate/gateway/internal/upload/assets"
 	"github.com/signedgate/gateway/internal/upload/delivery"
 )
 
@@ -17,6 +18,8 @@ func (a *App) mountUpload(m *Mount) error {
 	presets := upload.NewPresetRepo(a.Store)
 	a.onClose(func() error { keys.Close(); presets.Close(); return nil })
 	(&upload.AdminAPI{Keys: keys, Presets: presets, Buckets: a.Buckets, Now: a.now}).Register(m.Admin)
+	// The upload service and delivery share their S3 clients.
+	stores := &assets.Stores{S3: a.s3Defaults()}
 	svc := &upload.Service{
 		Keys:         keys,
 		Presets:      presets,
@@ -29,6 +32,7 @@ func (a *App) mountUpload(m *Mount) error {
 		WorkDir:      filepath.Join(a.Config.DataDir, "uploads"),
 		ChunkTimeout: a.Config.Upload.ChunkTimeout,
 		Refusals:     a.Metrics.Refusals,
+		Stores:       stores,
 	}
 	svc.Register(m.Mux)
 	// Abandoned chunked uploads are swept a few times per timeout.
@@ -37,6 +41,6 @@ func (a *App) mountUpload(m *Mount) error {
 	a.onClose(func() error { cancel(); return nil })
 	// Delivery URLs start with a wildcard (the cloud name), which would
 	// conflict with other mux patterns, so they are a Paths router.
-	m.Routes.Paths = append(m.Routes.Paths, &delivery.Router{Keys: keys, Buckets: a.Buckets, Refusals: a.Metrics.Refusals})
+	m.Routes.Paths = append(m.Routes.Paths, &delivery.Router{Keys: keys, Buckets: a.Buckets, Stores: stores, Refusals: a.Metrics.Refusals})
 	return nil
 }

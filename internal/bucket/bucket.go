@@ -70,6 +70,31 @@ func (b Bucket) OriginKind() string {
 	return "http"
 }
 
+// S3Config is how to reach the S3 bucket of an s3:// origin: the bucket
+// and prefix of the origin, and its "s3" settings over defaults (the
+// gateway's GATEWAY_S3_* settings). Settings left empty keep the default;
+// an access key id brings its own secret, and without one the defaults'
+// credentials (or the AWS credential chain) apply.
+func (b Bucket) S3Config(defaults objects.S3Config) objects.S3Config {
+	cfg := defaults
+	cfg.Bucket, cfg.Prefix = b.S3Location()
+	if s := b.S3; s != nil {
+		if s.Endpoint != "" {
+			cfg.Endpoint = s.Endpoint
+		}
+		if s.Region != "" {
+			cfg.Region = s.Region
+		}
+		if s.ForcePathStyle != nil {
+			cfg.ForcePathStyle = *s.ForcePathStyle
+		}
+		if s.AccessKeyID != "" {
+			cfg.AccessKeyID, cfg.SecretAccessKey = s.AccessKeyID, s.SecretAccessKey
+		}
+	}
+	return cfg
+}
+
 // S3Location is the bucket and key prefix of an s3:// origin.
 func (b Bucket) S3Location() (bucket, prefix string) {
 	rest := strings.TrimPrefix(b.Origin, "s3://")

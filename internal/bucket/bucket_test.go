@@ -3,6 +3,8 @@ package bucket
 import (
 	"strings"
 	"testing"
+
+	"github.com/signedgate/gateway/internal/objects"
 )
 
 func TestValidateName(t *testing.T) {
@@ -60,4 +62,33 @@ func FuzzNormalizeOrigin(f *testing.F) {
 			t.Fatalf("NormalizeOrigin(%q) = %q, then %q, %v", in, got, again, err)
 		}
 	})
+}
+
+// A bucket's "s3" settings override the gateway's defaults one by one; its
+// access key brings its own secret.
+func TestS3Config(t *testing.T) {
+	defaults := objects.S3Config{Endpoint: "http://default:9000", Region: "eu-west-1", ForcePathStyle: true,
+		AccessKeyID: "DEFAULTKEY", SecretAccessKey: "default-secret"}
+	no := false
+	for _, tc := range []struct {
+		name string
+		b    Bucket
+		want objects.S3Config
+	}{
+		{"defaults", Bucket{Origin: "s3://media/films"},
+			objects.S3Config{Bucket: "media", Prefix: "films", Endpoint: "http://default:9000", Region: "eu-west-1",
+				ForcePathStyle: true, AccessKeyID: "DEFAULTKEY", SecretAccessKey: "default-secret"}},
+		{"own settings", Bucket{Origin: "s3://media", S3: &S3{Endpoint: "https://s3.example.com", Region: "us-east-2",
+			ForcePathStyle: &no, AccessKeyID: "OWNKEY", SecretAccessKey: "own-secret"}},
+			objects.S3Config{Bucket: "media", Endpoint: "https://s3.example.com", Region: "us-east-2",
+				AccessKeyID: "OWNKEY", SecretAccessKey: "own-secret"}},
+		{"region only", Bucket{Origin: "s3://media/a/b", S3: &S3{Region: "ap-south-1"}},
+			objects.S3Config{Bucket: "media", Prefix: "a/b", Endpoint: "http://default:9000", Region: "ap-south-1",
+				ForcePathStyle: true, AccessKeyID: "DEFAULTKEY", SecretAccessKey: "default-secret"}},
+	} {
+		got := tc.b.S3Config(defaults)
+		if got.HTTPClient != nil || got != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
 }

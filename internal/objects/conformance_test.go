@@ -131,6 +131,49 @@ func conformance(t *testing.T, s Store, metadata bool) {
 		}
 	})
 
+	t.Run("ConditionalWrites", func(t *testing.T) {
+		write := func(key, data string, cond Conditions) (Info, error) {
+			return s.Put(ctx, key, strings.NewReader(data), int64(len(data)), WriteOptions{Conditions: cond})
+		}
+		content := func(key string) string {
+			r, err := s.Get(ctx, key, ReadOptions{})
+			return read(t, r, err)
+		}
+		first, err := write("cond/a", "one", Conditions{IfNoneMatch: "*"})
+		if err != nil {
+			t.Fatalf("create if absent: %v", err)
+		}
+		if _, err := write("cond/a", "two", Conditions{IfNoneMatch: "*"}); !errors.Is(err, ErrPreconditionFailed) {
+			t.Errorf("create over an object: %v, want ErrPreconditionFailed", err)
+		}
+		if _, err := write("cond/a", "two", Conditions{IfMatch: `"other"`}); !errors.Is(err, ErrPreconditionFailed) {
+			t.Errorf("replace another version: %v, want ErrPreconditionFailed", err)
+		}
+		if got := content("cond/a"); got != "one" {
+			t.Fatalf("failed writes changed the object: %q", got)
+		}
+		etag := first.ETag
+		if etag == "" {
+			st, _ := s.Stat(ctx, "cond/a")
+			etag = st.ETag
+		}
+		if _, err := write("cond/a", "three", Conditions{IfMatch: etag}); err != nil {
+			t.Errorf("replace the version named: %v", err)
+		}
+		if got := content("cond/a"); got != "three" {
+			t.Errorf("after the conditional replace: %q", got)
+		}
+		if _, err := write("cond/none", "x", Conditions{IfMatch: etag}); !errors.Is(err, ErrPreconditionFailed) {
+			t.Errorf("if-match on no object: %v, want ErrPreconditionFailed", err)
+		}
+		if _, err := write("cond/b", "x", Conditions{IfNoneMatch: `"abc"`}); err == nil || errors.Is(err, ErrPreconditionFailed) {
+			t.Errorf("if-none-match with a tag: %v, want a refusal of the option", err)
+		}
+		if _, err := s.Stat(ctx, "cond/b"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("refused writes wrote: %v", err)
+		}
+	})
+
 	t.Run("Missing", func(t *testing.T) {
 		if _, err := s.Get(ctx, "nothing/here", ReadOptions{}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("get: %v", err)
@@ -235,5 +278,81 @@ func TestS3WrongSessionToken(t *testing.T) {
 	}
 	if _, err := s.Get(context.Background(), "a", ReadOptions{}); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("get with an unknown session token: %v, want ErrAccessDenied", err)
+	}
+}
+
+// A multipart upload carries across requests: resumed from its id and
+// parts, it takes more parts, replaces one sent again, completes only if
+// its condition holds, and is aborted without a trace.
+func TestS3MultipartResume(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "objects")
+	ctx := context.Background()
+	s, err := NewS3(ctx, S3Config{Bucket: "objects", Prefix: "p", Endpoint: srv.Endpoint(), Region: srv.Region,
+		ForcePathStyle: true, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := bytes.Repeat([]byte("a"), MinPartSize)
+	b := bytes.Repeat([]byte("b"), MinPartSize)
+	mp, err := s.CreateMultipart(ctx, "big", WriteOptions{ContentType: "video/mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mp.Part(ctx, 1, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	// Another request: the first part again, now with the right bytes, then the last.
+	again := s.ResumeMultipart("big", mp.ID(), mp.Parts())
+	if err := again.Part(ctx, 1, bytes.NewReader(a), int64(len(a))); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Part(ctx, 2, strings.NewReader("end"), 3); err != nil {
+		t.Fatal(err)
+	}
+	if parts := again.Parts(); len(parts) != 2 || parts[0].Number != 1 || parts[1].Size != 3 {
+		t.Fatalf("parts %+v", parts)
+	}
+	if _, err := s.Put(ctx, "big", strings.NewReader("taken"), 5, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Complete(ctx, Conditions{IfNoneMatch: "*"}); !errors.Is(err, ErrPreconditionFailed) {
+		t.Fatalf("complete over an object with if-none-match: %v", err)
+	}
+	if err := s.Delete(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	etag, err := again.Complete(ctx, Conditions{IfNoneMatch: "*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Get(ctx, "big", ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	r.Close()
+	if want := append(append([]byte{}, a...), "end"...); !bytes.Equal(got, want) || r.Info.ETag != etag || r.Info.ContentType != "video/mp4" {
+		t.Errorf("assembled %d bytes (want %d), etag %s (complete said %s), type %q", len(got), len(want), r.Info.ETag, etag, r.Info.ContentType)
+	}
+
+	doomed, err := s.CreateMultipart(ctx, "doomed", WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doomed.Part(ctx, 1, strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResumeMultipart("doomed", doomed.ID(), nil).Abort(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := doomed.Abort(ctx); err != nil {
+		t.Errorf("aborting again: %v", err)
+	}
+	if err := doomed.Part(ctx, 2, strings.NewReader("y"), 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a part of an aborted upload: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Stat(ctx, "doomed"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("aborted upload left an object: %v", err)
 	}
 }

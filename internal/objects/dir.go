@@ -123,10 +123,15 @@ func (d Dir) Stat(_ context.Context, key string) (Info, error) {
 }
 
 // Put implements Store: the body goes to a temporary file beside the key's,
-// renamed into place once complete.
-func (d Dir) Put(_ context.Context, key string, body io.Reader, _ int64, _ WriteOptions) (Info, error) {
+// renamed into place once complete. IfNoneMatch is atomic (a hard link
+// takes the name only if it is free); IfMatch is checked just before the
+// rename, which a writer in another process could slip in between.
+func (d Dir) Put(_ context.Context, key string, body io.Reader, _ int64, opts WriteOptions) (Info, error) {
 	if !ValidKey(key) {
 		return Info{}, ErrInvalidKey
+	}
+	if err := opts.check(); err != nil {
+		return Info{}, err
 	}
 	r, err := d.open()
 	if err != nil {
@@ -154,7 +159,7 @@ func (d Dir) Put(_ context.Context, key string, body io.Reader, _ int64, _ Write
 		err = cerr
 	}
 	if err == nil {
-		err = r.Rename(tmp, name)
+		err = d.place(r, tmp, name, key, opts.Conditions)
 	}
 	if err != nil {
 		r.Remove(tmp)
@@ -165,6 +170,31 @@ func (d Dir) Put(_ context.Context, key string, body io.Reader, _ int64, _ Write
 		return Info{}, err
 	}
 	return d.info(key, st), nil
+}
+
+// place renames the written file tmp to name if cond holds.
+func (d Dir) place(r *os.Root, tmp, name, key string, cond Conditions) error {
+	switch {
+	case cond.IfNoneMatch == "*":
+		err := r.Link(tmp, name)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s exists", ErrPreconditionFailed, key)
+		}
+		if err == nil {
+			r.Remove(tmp)
+			return nil
+		}
+		// No hard links here: check, then rename.
+		if _, err := r.Lstat(name); err == nil {
+			return fmt.Errorf("%w: %s exists", ErrPreconditionFailed, key)
+		}
+	case cond.IfMatch != "":
+		st, err := r.Stat(name)
+		if err != nil || !st.Mode().IsRegular() || !etagMatches(cond.IfMatch, d.info(key, st).ETag) {
+			return fmt.Errorf("%w: %s is not the version named", ErrPreconditionFailed, key)
+		}
+	}
+	return r.Rename(tmp, name)
 }
 
 // Delete implements Store.

@@ -91,6 +91,30 @@ type WriteOptions struct {
 	// the object; empty sends none, leaving the bucket's default. Backends
 	// without ACLs (Dir) ignore it.
 	ACL string
+	Conditions
+}
+
+// Conditions make a write conditional, as HTTP's If-Match and
+// If-None-Match do. A write whose condition fails is ErrPreconditionFailed
+// and changes nothing.
+type Conditions struct {
+	// IfNoneMatch "*" (the only value accepted) writes only when no object
+	// has the key.
+	IfNoneMatch string
+	// IfMatch writes only over the object with this ETag (quoted, as Info
+	// has it).
+	IfMatch string
+}
+
+// check refuses conditions the backends cannot express.
+func (c Conditions) check() error {
+	if c.IfNoneMatch != "" && c.IfNoneMatch != "*" {
+		return fmt.Errorf("objects: IfNoneMatch %q: only \"*\" is supported", c.IfNoneMatch)
+	}
+	if c.IfNoneMatch != "" && c.IfMatch != "" {
+		return errors.New("objects: IfMatch and IfNoneMatch together")
+	}
+	return nil
 }
 
 // Store is object storage. Every method takes a key as ValidKey allows.
@@ -98,9 +122,10 @@ type Store interface {
 	// Get opens key for reading as opts say.
 	Get(ctx context.Context, key string, opts ReadOptions) (*Reader, error)
 	Stat(ctx context.Context, key string) (Info, error)
-	// Put stores what body holds under key, replacing any object there;
-	// size is its length, or -1 when unknown. Readers see the old object
-	// or the new one, never a part.
+	// Put stores what body holds under key, replacing any object there
+	// (unless opts' conditions say otherwise); size is its length, or -1
+	// when unknown. Readers see the old object or the new one, never a
+	// part.
 	Put(ctx context.Context, key string, body io.Reader, size int64, opts WriteOptions) (Info, error)
 	// Delete removes key; removing an absent key is not an error.
 	Delete(ctx context.Context, key string) error
@@ -121,6 +146,11 @@ var (
 	// ErrACLNotSupported: a write asked for an ACL and the bucket does not
 	// take ACLs (S3's buckets with ACLs disabled).
 	ErrACLNotSupported = errors.New("the bucket does not accept ACLs")
+	// ErrKeyConflict: storage that keeps objects as files (a directory,
+	// or an S3-compatible server on one) cannot hold the key beside an
+	// existing one: "a/b" when "a" is an object, or "a" when objects
+	// are under "a/".
+	ErrKeyConflict = errors.New("object key conflicts with an existing key")
 )
 
 // RangeError is ErrRangeNotSatisfiable with the object's size, which the

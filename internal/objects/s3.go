@@ -8,12 +8,16 @@ package objects
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +58,15 @@ type S3Config struct {
 	// must be isolated, or the gateway's own credentials and endpoint
 	// settings would serve that user.
 	Isolated bool
+}
+
+// CacheKey names cfg for a cache of stores or handlers: a change of any
+// setting, the secret included, makes another key, and the key does not
+// show the secret.
+func (cfg S3Config) CacheKey() string {
+	sum := sha256.Sum256([]byte(cfg.SecretAccessKey + "\x00" + cfg.SessionToken))
+	return strings.Join([]string{"s3", cfg.Bucket, cfg.Prefix, cfg.Endpoint, cfg.Region,
+		strconv.FormatBool(cfg.ForcePathStyle), cfg.AccessKeyID, hex.EncodeToString(sum[:8])}, "\x00")
 }
 
 // S3 is a Store in an S3 bucket, under a prefix.
@@ -269,6 +282,9 @@ func (s *S3) Put(ctx context.Context, key string, body io.Reader, size int64, op
 	if !ValidKey(key) {
 		return Info{}, ErrInvalidKey
 	}
+	if err := opts.check(); err != nil {
+		return Info{}, err
+	}
 	if size < 0 {
 		return s.putParts(ctx, key, body, opts)
 	}
@@ -286,9 +302,10 @@ func (s *S3) Put(ctx context.Context, key string, body io.Reader, size int64, op
 		in.CacheControl = aws.String(opts.CacheControl)
 	}
 	in.ACL = types.ObjectCannedACL(opts.ACL)
+	in.IfMatch, in.IfNoneMatch = optional(opts.IfMatch), optional(opts.IfNoneMatch)
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
-		return Info{}, s3Error(err)
+		return Info{}, writeError(err, opts.Conditions)
 	}
 	return Info{Key: key, Size: size, ETag: aws.ToString(out.ETag), ContentType: opts.ContentType, Metadata: opts.Metadata, ModTime: time.Now()}, nil
 }
@@ -319,7 +336,7 @@ func (s *S3) putParts(ctx context.Context, key string, body io.Reader, opts Writ
 			return Info{}, fmt.Errorf("read the object's body: %w", rerr)
 		}
 	}
-	etag, err := mp.Complete(ctx)
+	etag, err := mp.Complete(ctx, opts.Conditions)
 	if err != nil {
 		mp.Abort(context.WithoutCancel(ctx))
 		return Info{}, err
@@ -327,15 +344,29 @@ func (s *S3) putParts(ctx context.Context, key string, body io.Reader, opts Writ
 	return Info{Key: key, Size: size, ETag: etag, ContentType: opts.ContentType, Metadata: opts.Metadata, ModTime: time.Now()}, nil
 }
 
-// Multipart is an S3 multipart upload in progress.
+// Multipart is an S3 multipart upload in progress. It can outlive the
+// request that started it: its ID and Parts are all there is to know, and
+// ResumeMultipart takes the upload up again (in another request or another
+// process).
 type Multipart struct {
 	s     *S3
 	key   string
 	id    string
-	parts []types.CompletedPart
+	parts []Part
 }
 
-// CreateMultipart starts a multipart upload of key.
+// Part is one part sent of a multipart upload.
+type Part struct {
+	Number int32  `json:"n"`
+	ETag   string `json:"etag"`
+	Size   int64  `json:"size"`
+}
+
+// MinPartSize is S3's smallest part but the last.
+const MinPartSize = 5 << 20
+
+// CreateMultipart starts a multipart upload of key. opts' conditions are
+// not kept: Complete takes its own.
 func (s *S3) CreateMultipart(ctx context.Context, key string, opts WriteOptions) (*Multipart, error) {
 	if !ValidKey(key) {
 		return nil, ErrInvalidKey
@@ -355,9 +386,25 @@ func (s *S3) CreateMultipart(ctx context.Context, key string, opts WriteOptions)
 	return &Multipart{s: s, key: key, id: aws.ToString(out.UploadId)}, nil
 }
 
+// ResumeMultipart takes up the multipart upload id of key, whose parts
+// sent so far are parts.
+func (s *S3) ResumeMultipart(key, id string, parts []Part) *Multipart {
+	return &Multipart{s: s, key: key, id: id, parts: slices.Clone(parts)}
+}
+
+// ID is the upload's id.
+func (m *Multipart) ID() string { return m.id }
+
+// Parts are the parts sent so far, in order.
+func (m *Multipart) Parts() []Part { return slices.Clone(m.parts) }
+
 // Part sends part number n (from 1, in order); every part but the last must
-// be at least 5 MiB, as S3 requires.
+// be at least MinPartSize, as S3 requires. Sending a number again replaces
+// that part.
 func (m *Multipart) Part(ctx context.Context, n int32, body io.Reader, size int64) error {
+	if !ValidKey(m.key) {
+		return ErrInvalidKey
+	}
 	out, err := m.s.client.UploadPart(ctx, &s3.UploadPartInput{
 		Bucket: &m.s.bucket, Key: aws.String(m.s.Key(m.key)), UploadId: &m.id,
 		PartNumber: aws.Int32(n), Body: body, ContentLength: aws.Int64(size),
@@ -365,27 +412,62 @@ func (m *Multipart) Part(ctx context.Context, n int32, body io.Reader, size int6
 	if err != nil {
 		return s3Error(err)
 	}
-	m.parts = append(m.parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
+	m.parts = slices.DeleteFunc(m.parts, func(p Part) bool { return p.Number == n })
+	m.parts = append(m.parts, Part{Number: n, ETag: aws.ToString(out.ETag), Size: size})
+	slices.SortFunc(m.parts, func(a, b Part) int { return int(a.Number) - int(b.Number) })
 	return nil
 }
 
-// Complete assembles the parts into the object and returns its ETag.
-func (m *Multipart) Complete(ctx context.Context) (string, error) {
+// Complete assembles the parts into the object, if cond holds, and returns
+// its ETag. A failed condition is ErrPreconditionFailed; the upload is then
+// still there, to abort.
+func (m *Multipart) Complete(ctx context.Context, cond Conditions) (string, error) {
+	if err := cond.check(); err != nil {
+		return "", err
+	}
+	parts := make([]types.CompletedPart, len(m.parts))
+	for i, p := range m.parts {
+		parts[i] = types.CompletedPart{ETag: aws.String(p.ETag), PartNumber: aws.Int32(p.Number)}
+	}
 	out, err := m.s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: &m.s.bucket, Key: aws.String(m.s.Key(m.key)), UploadId: &m.id,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: m.parts},
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		IfMatch:         optional(cond.IfMatch), IfNoneMatch: optional(cond.IfNoneMatch),
 	})
 	if err != nil {
-		return "", s3Error(err)
+		return "", writeError(err, cond)
 	}
 	return aws.ToString(out.ETag), nil
 }
 
-// Abort drops the upload and its parts.
-func (m *Multipart) Abort(ctx context.Context) {
-	_, _ = m.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+// Abort drops the upload and its parts. An upload that is already gone
+// (completed, or aborted by another process) is not an error.
+func (m *Multipart) Abort(ctx context.Context) error {
+	_, err := m.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: &m.s.bucket, Key: aws.String(m.s.Key(m.key)), UploadId: &m.id,
 	})
+	if err = s3Error(err); errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// writeError maps a write's error: with IfMatch, S3 answers a missing
+// object with NoSuchKey, which is the condition failing.
+func writeError(err error, cond Conditions) error {
+	err = s3Error(err)
+	if cond.IfMatch != "" && errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
+	}
+	return err
+}
+
+// optional is s as an optional field of a request: nil when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // Delete implements Store.
@@ -443,12 +525,14 @@ func s3Error(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		switch api.ErrorCode() {
-		case "NoSuchKey", "NotFound":
+		case "NoSuchKey", "NotFound", "NoSuchUpload":
 			return fmt.Errorf("%w: %w", ErrNotFound, err)
-		case "PreconditionFailed":
+		case "PreconditionFailed", "ConditionalRequestConflict":
 			return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
 		case "InvalidRange":
 			return fmt.Errorf("%w: %w", ErrRangeNotSatisfiable, err)
+		case "ObjectParentIsFile", "ExistingObjectIsDirectory":
+			return fmt.Errorf("%w: %w", ErrKeyConflict, err)
 		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden",
 			"InvalidToken", "ExpiredToken": // refused session tokens
 			return fmt.Errorf("%w: %w", ErrAccessDenied, err)

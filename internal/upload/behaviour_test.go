@@ -118,7 +118,7 @@ func TestUploadRefusesBadInput(t *testing.T) {
 		{"not an image", "image/upload", map[string]string{}, "Invalid image file"},
 		{"bad resource type", "pdf/upload", map[string]string{}, "Invalid resource type pdf: use image, video, raw or auto"},
 		{"read-only bucket", "raw/upload", map[string]string{"api_key": "remotekey"},
-			"Bucket remote has a read-only http origin; uploads need a bucket with a file:// origin"},
+			"Bucket remote has a read-only http origin; uploads need a bucket with a file:// or s3:// origin"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

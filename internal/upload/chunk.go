@@ -17,15 +17,19 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/upload/assets"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
 
 // Chunked uploads: each chunk is a complete signed upload request carrying
 // Content-Range: bytes a-b/total (total is -1 until the last chunk, as the
-// Node SDK sends it) and X-Unique-Upload-Id. Chunks are appended in order to
-// one file under WorkDir/chunks/<id>/; the size of that file is the offset
-// the next chunk must start at, so there is no other state to keep. The
-// last chunk moves the assembled file into place like a one-part upload.
+// Node SDK sends it) and X-Unique-Upload-Id. For a bucket in a directory,
+// chunks are appended in order to one file under WorkDir/chunks/<id>/; the
+// size of that file is the offset the next chunk must start at, so there
+// is no other state to keep. The last chunk moves the assembled file into
+// place like a one-part upload. For a bucket in S3, see chunk_s3.go: the
+// chunks become the parts of an S3 multipart upload, and the upload's state
+// lives in the bucket, so any instance can take the next chunk.
 
 var uploadIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
@@ -56,16 +60,34 @@ func parseContentRange(s string) (contentRange, error) {
 // isLast reports whether this chunk completes the file.
 func (cr contentRange) isLast() bool { return cr.total == cr.last+1 }
 
-// chunkName is the directory of an upload's parts, relative to WorkDir.
-func chunkName(t target, uploadID string) string {
-	// The id is scoped to the credential, so one key cannot append to
-	// another's upload.
+// chunkID names an upload: its id scoped to the credential, so one key
+// cannot append to another's upload.
+func chunkID(t target, uploadID string) string {
 	owner := t.key.APIKey
 	if t.preset != nil {
 		owner = "preset:" + t.preset.Name
 	}
 	sum := sha256.Sum256([]byte(t.cloud + "\x00" + owner + "\x00" + uploadID))
-	return filepath.Join(chunksName, hex.EncodeToString(sum[:16]))
+	return hex.EncodeToString(sum[:16])
+}
+
+// chunkName is the directory of an upload's parts, relative to WorkDir.
+func chunkName(t target, uploadID string) string {
+	return filepath.Join(chunksName, chunkID(t, uploadID))
+}
+
+// checkOffset refuses a chunk that does not start where the upload, holding
+// have bytes, ends.
+func checkOffset(cr contentRange, have int64) error {
+	switch {
+	case cr.first > have:
+		return badRequest("Chunk bytes %d-%d leaves a gap: the upload holds %d bytes, so the next chunk must start at %d",
+			cr.first, cr.last, have, have)
+	case cr.first < have:
+		return badRequest("Chunk bytes %d-%d overlaps bytes already received (0-%d); send the next chunk from %d",
+			cr.first, cr.last, have-1, have)
+	}
+	return nil
 }
 
 func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype string, p uploadsig.Params, b *body, header string) error {
@@ -93,6 +115,9 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 	}
 	if st.size != cr.last-cr.first+1 {
 		return badRequest("Chunk of %d bytes does not match Content-Range %s", st.size, header)
+	}
+	if s3, ok := t.store.(*assets.S3); ok {
+		return s.chunkS3(w, r, t, s3, rtype, p, opts, st, cr, uploadID)
 	}
 	dir := chunkName(t, uploadID)
 	// The janitor locks the same key: filepath.Join(chunkDir, name).
@@ -125,7 +150,7 @@ func (s *Service) chunk(w http.ResponseWriter, r *http.Request, t target, rtype 
 	if err != nil {
 		return internal(err)
 	}
-	res, err := s.store(t, rtype, opts, whole, p["filename"])
+	res, err := s.store(r.Context(), t, rtype, opts, whole, p["filename"])
 	root.RemoveAll(dir)
 	if err != nil {
 		return err
@@ -147,13 +172,8 @@ func appendChunk(root *os.Root, data, src string, cr contentRange) error {
 	if err != nil {
 		return internal(err)
 	}
-	switch {
-	case cr.first > have:
-		return badRequest("Chunk bytes %d-%d leaves a gap: the upload holds %d bytes, so the next chunk must start at %d",
-			cr.first, cr.last, have, have)
-	case cr.first < have:
-		return badRequest("Chunk bytes %d-%d overlaps bytes already received (0-%d); send the next chunk from %d",
-			cr.first, cr.last, have-1, have)
+	if err := checkOffset(cr, have); err != nil {
+		return err
 	}
 	in, err := os.Open(src)
 	if err != nil {
@@ -219,7 +239,8 @@ func (s *Service) SweepChunks(now time.Time) int {
 	return removed
 }
 
-// RunJanitor sweeps every interval until ctx ends.
+// RunJanitor sweeps every interval until ctx ends: the chunked uploads in
+// the work directory and those in S3 buckets.
 func (s *Service) RunJanitor(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -229,6 +250,7 @@ func (s *Service) RunJanitor(ctx context.Context, interval time.Duration) {
 			return
 		case <-tick.C:
 			s.SweepChunks(s.Now())
+			s.SweepS3Chunks(ctx, s.Now())
 		}
 	}
 }

@@ -179,3 +179,99 @@ func TestGoSDKInterop(t *testing.T) {
 		t.Errorf("destroyed: got %d, want 404", back.Status)
 	}
 }
+
+// runNode runs an interop script of the official Node SDK against g and
+// decodes what it prints.
+func runNode(t *testing.T, g *gateway, out any, args ...string) []byte {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		needTool(t, "node is not installed")
+	}
+	if _, err := os.Stat("interop/node_modules/cloudinary"); err != nil {
+		needTool(t, "npm ci --prefix internal/upload/interop has not been run")
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Dir = "interop"
+	cmd.Env = append(os.Environ(), "CLOUDINARY_URL=cloudinary://"+testKey+":"+testSecret+"@"+testCloud+"?upload_prefix="+g.URL)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	data, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %v: %v\n%s", args, err, stderr.String())
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatalf("decode %s: %v", data, err)
+	}
+	return data
+}
+
+// The official Node SDK uploads a 25 MiB file into an s3:// bucket, once
+// in one request and once with upload_large (chunks of its default 20 MB,
+// assembled by an S3 multipart upload), and destroys both: the files are
+// in S3 after the uploads, delivered byte for byte, and gone after the
+// destroys; nothing is left of the chunked upload, and the bucket's S3
+// secret shows in no answer and no log line.
+func TestNodeSDKInteropS3(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		needTool(t, "node is not installed")
+	}
+	g := startS3Gateway(t, nil)
+	large := make([]byte, 25<<20)
+	rand.Read(large)
+	path := filepath.Join(t.TempDir(), "large.bin")
+	if err := os.WriteFile(path, large, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var up struct{ Whole, Large map[string]any }
+	raw := runNode(t, g.gateway, &up, "node_large.js", "upload", path)
+	g.keep(reply{Status: 200, Raw: raw})
+	for _, tc := range []struct {
+		name   string
+		result map[string]any
+		id     string
+	}{
+		{"upload", up.Whole, "node/whole.bin"},
+		{"upload_large", up.Large, "node/large.bin"},
+	} {
+		if tc.result["public_id"] != tc.id || tc.result["bytes"] != float64(len(large)) || tc.result["etag"] != md5Hex(large) {
+			t.Errorf("%s: result %v", tc.name, tc.result)
+		}
+		if data, ok := g.object(t, tc.id); !ok || !bytes.Equal(data, large) {
+			t.Errorf("%s: the object in S3: %v, %d bytes", tc.name, ok, len(data))
+		}
+		u, _ := tc.result["secure_url"].(string)
+		if back := g.keep(g.get(pathOf(t, u))); back.Status != 200 || !bytes.Equal(back.Raw, large) {
+			t.Errorf("%s: GET %s: %d and %d bytes, want 200 and the file", tc.name, u, back.Status, len(back.Raw))
+		}
+	}
+	if n, work := g.multiparts(t), g.work(t); n != 0 || len(work) != 0 {
+		t.Errorf("upload_large left %d multipart uploads, work area %v", n, work)
+	}
+	if left := files(t, g.DataDir+"/uploads"); len(left) != 0 {
+		t.Errorf("the gateway's disk kept %v", left)
+	}
+
+	var down struct{ Destroyed map[string]map[string]any }
+	raw = runNode(t, g.gateway, &down, "node_large.js", "destroy", "node/whole.bin", "node/large.bin")
+	g.keep(reply{Status: 200, Raw: raw})
+	for _, id := range []string{"node/whole.bin", "node/large.bin"} {
+		if down.Destroyed[id]["result"] != "ok" {
+			t.Errorf("destroy %s: %v", id, down.Destroyed[id])
+		}
+		if _, ok := g.object(t, id); ok {
+			t.Errorf("%s is still in S3 after destroy", id)
+		}
+		if back := g.keep(g.get("/" + testCloud + "/raw/upload/" + id)); back.Status != 404 {
+			t.Errorf("GET %s after destroy: %d, want 404", id, back.Status)
+		}
+	}
+	if keys := g.keys(t); len(keys) != 0 {
+		t.Errorf("left in S3: %v", keys)
+	}
+	// One request for the upload, two for upload_large (20 MB, then the rest).
+	if n := strings.Count(g.Logged(), "path=/v1_1/"+testCloud+"/raw/upload "); n != 3 {
+		t.Errorf("%d upload requests in the access log, want 3", n)
+	}
+	g.noSecret(t)
+}

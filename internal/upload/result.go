@@ -136,10 +136,9 @@ func (s *Service) destroy(w http.ResponseWriter, r *http.Request, t target, rtyp
 	if rtype == "auto" {
 		return badRequest("Invalid resource type auto for destroy: use image, video or raw")
 	}
-	dir := assets.Dir(t.dir)
-	unlock := s.locks.lock(t.dir + "\x00" + typ + "\x00" + publicID)
+	unlock := s.locks.lock(t.where + "\x00" + typ + "\x00" + publicID)
 	defer unlock()
-	a, ok, err := dir.Lookup(typ, publicID)
+	a, ok, err := t.store.Lookup(r.Context(), typ, publicID)
 	if err != nil {
 		return internal(err)
 	}
@@ -147,7 +146,7 @@ func (s *Service) destroy(w http.ResponseWriter, r *http.Request, t target, rtyp
 		server.WriteJSON(w, http.StatusOK, map[string]string{"result": "not found"})
 		return nil
 	}
-	if err := dir.Delete(a); err != nil {
+	if err := t.store.Delete(r.Context(), a); err != nil {
 		return internal(err)
 	}
 	server.WriteJSON(w, http.StatusOK, map[string]string{"result": "ok"})

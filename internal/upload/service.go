@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/fetch"
+	"github.com/signedgate/gateway/internal/upload/assets"
 	"github.com/signedgate/gateway/internal/verify/uploadsig"
 )
 
@@ -31,12 +33,25 @@ type Service struct {
 	WorkDir string
 	// ChunkTimeout is how long an unfinished chunked upload is kept.
 	ChunkTimeout time.Duration
+	// Stores gives each bucket's asset store (its directory, or its S3
+	// bucket); nil: one of the service's own, without S3 defaults.
+	Stores *assets.Stores
 
 	// Refusals counts failed credential checks by reason (flow "upload");
 	// nil disables counting.
 	Refusals *prometheus.CounterVec
 
-	locks pathLocks
+	locks      pathLocks
+	storesOnce sync.Once
+}
+
+func (s *Service) stores() *assets.Stores {
+	s.storesOnce.Do(func() {
+		if s.Stores == nil {
+			s.Stores = &assets.Stores{}
+		}
+	})
+	return s.Stores
 }
 
 // refuse counts a credential refusal and returns err.
@@ -127,7 +142,10 @@ type target struct {
 	cloud  string
 	key    APIKey  // zero for unsigned uploads
 	preset *Preset // set for unsigned uploads
-	dir    string  // the bucket's directory
+	store  assets.Store
+	// where names the bucket's storage (its origin), for the locks of
+	// its assets.
+	where string
 }
 
 func (t target) secret() string { return t.key.APISecret }
@@ -197,12 +215,13 @@ func (s *Service) check(ctx context.Context, cloud, action string, p uploadsig.P
 	if !ok {
 		return t, "", notFound("Bucket %s of cloud %s does not exist", bucketName, cloud)
 	}
-	if bk.OriginKind() != "file" {
-		return t, "", badRequest("Bucket %s has a read-only http origin; uploads need a bucket with a file:// origin", bucketName)
+	st, err := s.stores().For(ctx, bk)
+	if errors.Is(err, assets.ErrReadOnly) {
+		return t, "", badRequest("Bucket %s has a read-only http origin; uploads need a bucket with a file:// or s3:// origin", bucketName)
 	}
-	t.dir = bk.Dir()
-	if t.dir == "" {
-		return t, "", internal(errors.New("bucket " + bucketName + " has no directory"))
+	if err != nil {
+		return t, "", internal(err)
 	}
+	t.store, t.where = st, bk.Origin
 	return t, "", nil
 }

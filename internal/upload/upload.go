@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -153,7 +154,7 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request, t target, rtype
 	if err != nil {
 		return err
 	}
-	res, err := s.store(t, rtype, opts, st, p["filename"])
+	res, err := s.store(r.Context(), t, rtype, opts, st, p["filename"])
 	if err != nil {
 		return err
 	}
@@ -161,16 +162,33 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request, t target, rtype
 	return nil
 }
 
-// store turns a staged file into an asset and returns its result.
-func (s *Service) store(t target, rtype string, opts options, st *staged, filenameParam string) (*Result, error) {
+// plan is what an upload will store, decided from its options and content
+// before anything is written. A chunked upload into S3 decides it with its
+// first chunk and keeps it (as JSON) until the last.
+type plan struct {
+	ResourceType string   `json:"resource_type"`
+	PublicID     string   `json:"public_id"`
+	Type         string   `json:"type"`
+	Format       string   `json:"format"`
+	MIME         string   `json:"mime"`
+	Width        int      `json:"width,omitempty"`
+	Height       int      `json:"height,omitempty"`
+	Original     string   `json:"original_filename"`
+	Overwrite    bool     `json:"overwrite"`
+	Tags         []string `json:"tags"`
+	Context      string   `json:"context,omitempty"`
+}
+
+// plan decides the resource type, format and public id of a staged file.
+func (s *Service) plan(rtype string, opts options, st *staged, filenameParam string) (plan, error) {
 	c := detect(st)
 	switch {
 	case rtype == "auto":
 		rtype = c.kind
 	case rtype == "image" && c.kind != "image":
-		return nil, badRequest("Invalid image file")
+		return plan{}, badRequest("Invalid image file")
 	case rtype == "video" && c.kind != "video":
-		return nil, badRequest("Unsupported video format or file")
+		return plan{}, badRequest("Unsupported video format or file")
 	}
 	format := c.format
 	if rtype == "raw" {
@@ -182,13 +200,38 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 	}
 	publicID := opts.publicIDFor(original, rtype, c.format)
 	if err := assets.ValidatePublicID(publicID); err != nil {
-		return nil, badRequest("Invalid public_id: %v", err)
+		return plan{}, badRequest("Invalid public_id: %v", err)
 	}
-	dir := assets.Dir(t.dir)
+	return plan{ResourceType: rtype, PublicID: publicID, Type: opts.typ, Format: format, MIME: c.mime,
+		Width: c.width, Height: c.height, Original: original, Overwrite: opts.overwrite,
+		Tags: opts.tags, Context: opts.context}, nil
+}
 
-	unlock := s.locks.lock(t.dir + "\x00" + opts.typ + "\x00" + publicID)
+// store turns a staged file into an asset and returns its result.
+func (s *Service) store(ctx context.Context, t target, rtype string, opts options, st *staged, filenameParam string) (*Result, error) {
+	pl, err := s.plan(rtype, opts, st, filenameParam)
+	if err != nil {
+		return nil, err
+	}
+	return s.commit(ctx, t, pl, st.size, st.md5, func(a assets.Asset, old *assets.Asset) error {
+		if err := t.store.Store(ctx, st.path, a, old); err != nil {
+			return err
+		}
+		st.path = "" // moved into place
+		return nil
+	})
+}
+
+// commit makes pl an asset of size bytes with MD5 sum, under the asset's
+// lock: an existing asset is refused, returned or replaced as the request
+// says, and write stores the file and record of a (old is the asset it
+// replaces). commit answers without calling write when nothing is to be
+// stored.
+func (s *Service) commit(ctx context.Context, t target, pl plan, size int64, sum []byte, write func(a assets.Asset, old *assets.Asset) error) (*Result, error) {
+	publicID := pl.PublicID
+	unlock := s.locks.lock(t.where + "\x00" + pl.Type + "\x00" + publicID)
 	defer unlock()
-	old, exists, err := dir.Lookup(opts.typ, publicID)
+	old, exists, err := t.store.Lookup(ctx, pl.Type, publicID)
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -200,10 +243,10 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 		// than that the id is taken.
 		return nil, badRequest("Public ID %s already exists: an unsigned upload cannot replace or return an existing asset", publicID)
 	}
-	if exists && old.ResourceType != rtype {
+	if exists && old.ResourceType != pl.ResourceType {
 		return nil, badRequest("Public ID %s already exists as a %s asset", publicID, old.ResourceType)
 	}
-	if exists && !opts.overwrite {
+	if exists && !pl.Overwrite {
 		res := s.result(t, old)
 		res.Existing = true
 		return res, nil
@@ -214,18 +257,18 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 		PublicID:         publicID,
 		Version:          now.Unix(),
 		VersionID:        randomString("0123456789abcdef", 32),
-		Type:             opts.typ,
-		ResourceType:     rtype,
-		Format:           format,
-		Bytes:            st.size,
-		Width:            c.width,
-		Height:           c.height,
-		ETag:             hex.EncodeToString(st.md5),
-		MIME:             c.mime,
+		Type:             pl.Type,
+		ResourceType:     pl.ResourceType,
+		Format:           pl.Format,
+		Bytes:            size,
+		Width:            pl.Width,
+		Height:           pl.Height,
+		ETag:             hex.EncodeToString(sum),
+		MIME:             pl.MIME,
 		CreatedAt:        now.Truncate(1e9),
-		Tags:             opts.tags,
-		Context:          opts.context,
-		OriginalFilename: original,
+		Tags:             pl.Tags,
+		Context:          pl.Context,
+		OriginalFilename: pl.Original,
 	}
 	if exists {
 		a.AssetID = old.AssetID // the asset is the same; its version is new
@@ -234,7 +277,7 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 	if exists {
 		prev = &old
 	}
-	if err := dir.Store(st.path, a, prev); err != nil {
+	if err := write(a, prev); err != nil {
 		var e *server.Error
 		switch {
 		case errors.Is(err, assets.ErrConflict):
@@ -248,7 +291,6 @@ func (s *Service) store(t target, rtype string, opts options, st *staged, filena
 		e.Cause = err
 		return nil, e
 	}
-	st.path = "" // moved into place
 	res := s.result(t, a)
 	res.Overwritten = exists
 	return res, nil

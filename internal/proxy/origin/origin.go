@@ -111,8 +111,8 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 	key := b.Origin
 	var s3cfg objects.S3Config
 	if b.OriginKind() == "s3" {
-		s3cfg = s3Config(b, p.opts.S3)
-		key = s3CacheKey(s3cfg)
+		s3cfg = b.S3Config(p.opts.S3)
+		key = s3cfg.CacheKey()
 	}
 	if h, ok := p.handlers[key]; ok {
 		return h, nil
@@ -140,16 +140,11 @@ func (p *Pool) Handler(b bucket.Bucket) (http.Handler, error) {
 // Close drops the idle upstream connections.
 func (p *Pool) Close() { p.transport.CloseIdleConnections() }
 
-// S3Defaults is the gateway-wide S3 configuration as objects takes it.
-func S3Defaults(c config.S3) objects.S3Config {
-	return objects.S3Config{Endpoint: c.Endpoint, Region: c.Region, ForcePathStyle: c.ForcePathStyle,
-		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
-}
-
-// OptionsFrom maps the gateway's configuration onto Options.
-func OptionsFrom(c config.Origin, s3 config.S3) Options {
+// OptionsFrom maps the gateway's configuration onto Options; s3 is the
+// gateway-wide S3 configuration.
+func OptionsFrom(c config.Origin, s3 objects.S3Config) Options {
 	return Options{
-		S3:                    objects.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, ForcePathStyle: s3.ForcePathStyle},
+		S3:                    s3,
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
 		DialTimeout:           c.DialTimeout,
 		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,

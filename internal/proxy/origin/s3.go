@@ -2,8 +2,6 @@ package origin
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/objects"
 	"github.com/signedgate/gateway/internal/server"
 )
@@ -28,35 +25,6 @@ type s3Origin struct {
 
 // maxRanges bounds the ranges of one request, each one read from S3.
 const maxRanges = 16
-
-// s3Config is b's S3 settings over the defaults.
-func s3Config(b bucket.Bucket, defaults objects.S3Config) objects.S3Config {
-	cfg := defaults
-	cfg.Bucket, cfg.Prefix = b.S3Location()
-	if s := b.S3; s != nil {
-		if s.Endpoint != "" {
-			cfg.Endpoint = s.Endpoint
-		}
-		if s.Region != "" {
-			cfg.Region = s.Region
-		}
-		if s.ForcePathStyle != nil {
-			cfg.ForcePathStyle = *s.ForcePathStyle
-		}
-		if s.AccessKeyID != "" {
-			cfg.AccessKeyID, cfg.SecretAccessKey = s.AccessKeyID, s.SecretAccessKey
-		}
-	}
-	return cfg
-}
-
-// s3CacheKey names an S3 origin's handler: a change of any setting, the
-// secret included, makes another.
-func s3CacheKey(cfg objects.S3Config) string {
-	sum := sha256.Sum256([]byte(cfg.SecretAccessKey))
-	return strings.Join([]string{"s3", cfg.Bucket, cfg.Prefix, cfg.Endpoint, cfg.Region,
-		strconv.FormatBool(cfg.ForcePathStyle), cfg.AccessKeyID, hex.EncodeToString(sum[:8])}, "\x00")
-}
 
 func newS3Origin(cfg objects.S3Config) (http.Handler, error) {
 	store, err := objects.NewS3(context.Background(), cfg)

@@ -1,31 +1,38 @@
-// Package assets owns how uploaded assets live in a bucket directory: where
-// each asset's file goes, its sidecar metadata record, the validation of
-// public ids, and the atomic writes that keep a failed upload from leaving
-// anything half-written.
+// Package assets owns how uploaded assets live in a bucket: where each
+// asset's file goes, its sidecar metadata record, the validation of public
+// ids, and the writes that keep a failed upload from leaving anything
+// half-written. A bucket with a file:// origin keeps its assets in its
+// directory (Dir); one with an s3:// origin in its S3 bucket, under the
+// origin's prefix (S3). Stores picks the one of a bucket.
 //
-// Layout inside the bucket's directory (dir):
+// The layout is the same in both, relative to the directory or the prefix:
 //
 //	<public_id>[.<format>]                 assets of type "upload"
 //	.authenticated/<public_id>[.<format>]  assets of type "authenticated"
 //	.private/<public_id>[.<format>]        assets of type "private"
 //	.meta/<type>/<public_id>.json          the sidecar record of each asset
 //
-// Sidecar files rather than the record store: assets can be many, the record
-// store keeps whole kinds in memory, and a sidecar lives and dies with the
-// file it describes (a file:// bucket is local to its machine anyway).
-// Public ids never have a segment starting with ".", so they cannot reach
-// the hidden directories.
+// Sidecar records rather than the record store: assets can be many, the
+// record store keeps whole kinds in memory, and a sidecar lives and dies
+// with the file it describes. In S3 the record is a small JSON object of
+// its own, not metadata on the file: a lookup knows the public id but not
+// the format that completes the file's name, and reads one object at a
+// known key. Public ids never have a segment starting with ".", so they
+// cannot reach the hidden directories (nor the .uploads/ work area of
+// chunked uploads in S3).
 //
-// Every access goes through an os.Root opened on the bucket's directory:
-// a symlink in the bucket (a folder or a file an operator or another tool
+// In a directory, every access goes through an os.Root opened on it: a
+// symlink in the bucket (a folder or a file an operator or another tool
 // put there) is followed only while it stays inside, so no write, rename,
 // read or delete of an asset can reach a file outside the bucket.
 package assets
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -64,6 +71,11 @@ type Asset struct {
 	Tags             []string  `json:"tags"`
 	Context          string    `json:"context,omitempty"`
 	OriginalFilename string    `json:"original_filename"`
+	// StorageETag is the ETag S3 gave the asset's file when it was
+	// written (empty in a directory, and in records written there): reads
+	// insist on that version of the file, so a file being replaced is
+	// never served under its predecessor's record.
+	StorageETag string `json:"storage_etag,omitempty"`
 }
 
 // FileName is the asset's name relative to its type's directory.
@@ -109,8 +121,41 @@ func ValidatePublicID(id string) error {
 	return nil
 }
 
+// Store is where a bucket's assets live.
+type Store interface {
+	// Lookup reads the record of (typ, publicID); ok is false when none
+	// exists.
+	Lookup(ctx context.Context, typ, publicID string) (a Asset, ok bool, err error)
+	// Store moves the finished file at src (a local file, consumed) into
+	// place for a and then writes its record; old is the asset's current
+	// record when it is being replaced. A new asset (and a replaced one
+	// whose file name changed) never takes a file name that is taken
+	// (ErrConflict); a replaced asset whose file name changed has its old
+	// file removed.
+	Store(ctx context.Context, src string, a Asset, old *Asset) error
+	// Open opens a's file for reading; a missing file is fs.ErrNotExist.
+	Open(ctx context.Context, a Asset) (File, error)
+	// Delete removes a's record and then its file; the record goes first
+	// so the asset is never found without its file.
+	Delete(ctx context.Context, a Asset) error
+}
+
+// File is an asset's file being read; ranges are read by seeking. A file
+// whose bytes come over the network may also have a method
+//
+//	Prepare(n int64) error
+//
+// that starts reading the next n bytes from where it stands, so that a
+// reader who can say how much it will read (delivery, once it knows its
+// range) fails before it answers, and reads no more than that.
+type File interface {
+	io.ReadSeekCloser
+}
+
 // Dir is one bucket directory seen as an asset store.
 type Dir string
+
+var _ Store = Dir("")
 
 // open opens the bucket directory as the root every access goes through.
 func (d Dir) open() (*os.Root, error) { return os.OpenRoot(string(d)) }
@@ -175,7 +220,7 @@ func absent(r *os.Root, err error) bool {
 }
 
 // Lookup reads the record of (typ, publicID); ok is false when none exists.
-func (d Dir) Lookup(typ, publicID string) (a Asset, ok bool, err error) {
+func (d Dir) Lookup(_ context.Context, typ, publicID string) (a Asset, ok bool, err error) {
 	if !ValidType(typ) || ValidatePublicID(publicID) != nil {
 		return Asset{}, false, nil
 	}
@@ -202,7 +247,7 @@ func (d Dir) Lookup(typ, publicID string) (a Asset, ok bool, err error) {
 
 // Open opens a's file for reading. A file that is missing, not a regular
 // file, or reached through a symlink out of the bucket is fs.ErrNotExist.
-func (d Dir) Open(a Asset) (*os.File, error) {
+func (d Dir) Open(_ context.Context, a Asset) (File, error) {
 	r, err := d.open()
 	if err != nil {
 		return nil, err
@@ -227,7 +272,7 @@ func (d Dir) Open(a Asset) (*os.File, error) {
 // Delete removes a's record and file; the record goes first so the asset
 // is never listed without its file. A file that is already gone, or whose
 // path leaves the bucket, leaves nothing to remove in the bucket.
-func (d Dir) Delete(a Asset) error {
+func (d Dir) Delete(_ context.Context, a Asset) error {
 	r, err := d.open()
 	if err != nil {
 		return fmt.Errorf("open bucket: %w", err)

@@ -80,7 +80,7 @@ func TestStoreRefusesSymlinksOutOfTheBucket(t *testing.T) {
 				target = rel
 			}
 			symlink(t, target, filepath.Join(string(d), tc.link))
-			err := d.Store(stagedFile(t, "png"), tc.a, nil)
+			err := d.Store(t.Context(), stagedFile(t, "png"), tc.a, nil)
 			if !errors.Is(err, ErrOutside) {
 				t.Errorf("Store: got %v, want ErrOutside", err)
 			}
@@ -97,14 +97,14 @@ func TestStoreRefusesSymlinksOutOfTheBucket(t *testing.T) {
 func TestReadsAndDeletesStayInTheBucket(t *testing.T) {
 	d, outside := bucketWithOutside(t)
 	a := asset(Upload, "dogs/rex")
-	if err := d.Store(stagedFile(t, "png"), a, nil); err != nil {
+	if err := d.Store(t.Context(), stagedFile(t, "png"), a, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The asset's file becomes a link to the outside file.
 	file := filepath.Join(string(d), "dogs", "rex.png")
 	os.Remove(file)
 	symlink(t, filepath.Join(outside, "keep.png"), file)
-	if f, err := d.Open(a); !errors.Is(err, fs.ErrNotExist) {
+	if f, err := d.Open(t.Context(), a); !errors.Is(err, fs.ErrNotExist) {
 		var data []byte
 		if f != nil {
 			data, _ = io.ReadAll(f)
@@ -115,14 +115,14 @@ func TestReadsAndDeletesStayInTheBucket(t *testing.T) {
 	// A record that is a link to a record outside is no record.
 	os.WriteFile(filepath.Join(outside, "cat.json"), []byte(`{"public_id":"cat","type":"upload"}`), 0o644)
 	symlink(t, filepath.Join(outside, "cat.json"), filepath.Join(string(d), ".meta", "upload", "cat.json"))
-	if _, ok, err := d.Lookup(Upload, "cat"); ok || err != nil {
+	if _, ok, err := d.Lookup(t.Context(), Upload, "cat"); ok || err != nil {
 		t.Errorf("Lookup through a link out of the bucket: got %v %v, want not found", ok, err)
 	}
 	os.Remove(filepath.Join(outside, "cat.json"))
 	// Replacing the asset replaces the link, not the file it points at.
 	b := a
 	b.Version = 2
-	if err := d.Store(stagedFile(t, "new"), b, &a); err != nil {
+	if err := d.Store(t.Context(), stagedFile(t, "new"), b, &a); err != nil {
 		t.Fatal(err)
 	}
 	checkOutside(t, outside)
@@ -131,13 +131,13 @@ func TestReadsAndDeletesStayInTheBucket(t *testing.T) {
 	os.RemoveAll(filepath.Join(string(d), "dogs"))
 	symlink(t, outside, filepath.Join(string(d), "dogs"))
 	os.WriteFile(filepath.Join(outside, "rex.png"), []byte("outside"), 0o644)
-	if err := d.Delete(b); err != nil {
+	if err := d.Delete(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(outside, "rex.png")); err != nil {
 		t.Errorf("Delete removed a file outside the bucket: %v", err)
 	}
-	if _, ok, _ := d.Lookup(Upload, "dogs/rex"); ok {
+	if _, ok, _ := d.Lookup(t.Context(), Upload, "dogs/rex"); ok {
 		t.Error("the record survived Delete")
 	}
 }
@@ -148,22 +148,22 @@ func TestReadsAndDeletesStayInTheBucket(t *testing.T) {
 func TestStoreNeverReplacesAnotherFile(t *testing.T) {
 	d := Dir(t.TempDir())
 	img := asset(Upload, "x")
-	if err := d.Store(stagedFile(t, "image"), img, nil); err != nil {
+	if err := d.Store(t.Context(), stagedFile(t, "image"), img, nil); err != nil {
 		t.Fatal(err)
 	}
 	raw := Asset{PublicID: "x.png", Type: Upload, ResourceType: "raw"}
-	if err := d.Store(stagedFile(t, "raw"), raw, nil); !errors.Is(err, ErrConflict) {
+	if err := d.Store(t.Context(), stagedFile(t, "raw"), raw, nil); !errors.Is(err, ErrConflict) {
 		t.Errorf("raw x.png over image x: got %v, want ErrConflict", err)
 	}
 	os.WriteFile(filepath.Join(string(d), "logo.png"), []byte("operator's"), 0o644)
-	if err := d.Store(stagedFile(t, "image"), asset(Upload, "logo"), nil); !errors.Is(err, ErrConflict) {
+	if err := d.Store(t.Context(), stagedFile(t, "image"), asset(Upload, "logo"), nil); !errors.Is(err, ErrConflict) {
 		t.Errorf("image logo over a file with no record: got %v, want ErrConflict", err)
 	}
 	// Another format of the same asset may not take someone else's name either.
 	other := img
 	other.Format = "jpg"
 	os.WriteFile(filepath.Join(string(d), "x.jpg"), []byte("operator's"), 0o644)
-	if err := d.Store(stagedFile(t, "jpg"), other, &img); !errors.Is(err, ErrConflict) {
+	if err := d.Store(t.Context(), stagedFile(t, "jpg"), other, &img); !errors.Is(err, ErrConflict) {
 		t.Errorf("image x as jpg over a file with no record: got %v, want ErrConflict", err)
 	}
 	for name, want := range map[string]string{"x.png": "image", "logo.png": "operator's", "x.jpg": "operator's"} {
@@ -184,7 +184,7 @@ func TestStoreByCopy(t *testing.T) {
 	t.Cleanup(func() { moveInto = renameInto })
 	d, outside := bucketWithOutside(t)
 	src := stagedFile(t, "copied")
-	if err := d.Store(src, asset(Upload, "a/b"), nil); err != nil {
+	if err := d.Store(t.Context(), src, asset(Upload, "a/b"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if data, err := os.ReadFile(filepath.Join(string(d), "a", "b.png")); err != nil || string(data) != "copied" {
@@ -194,7 +194,7 @@ func TestStoreByCopy(t *testing.T) {
 		t.Errorf("the staged file was not consumed: %v", err)
 	}
 	symlink(t, outside, filepath.Join(string(d), "dogs"))
-	if err := d.Store(stagedFile(t, "x"), asset(Upload, "dogs/rex"), nil); !errors.Is(err, ErrOutside) {
+	if err := d.Store(t.Context(), stagedFile(t, "x"), asset(Upload, "dogs/rex"), nil); !errors.Is(err, ErrOutside) {
 		t.Errorf("copy into a linked folder: got %v, want ErrOutside", err)
 	}
 	checkOutside(t, outside)

@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -25,7 +26,7 @@ import (
 // (ErrConflict). A replaced asset whose file name changed has its old file
 // removed. A path that leads out of the bucket through a symlink is
 // ErrOutside, with nothing written anywhere.
-func (d Dir) Store(src string, a Asset, old *Asset) error {
+func (d Dir) Store(_ context.Context, src string, a Asset, old *Asset) error {
 	if err := os.MkdirAll(string(d), 0o755); err != nil {
 		return fmt.Errorf("create bucket directory: %w", err)
 	}

@@ -2,7 +2,8 @@
 // URLs, /<cloud>/<resource_type>/<type>/[s--SIG--/][v<version>/]<public_id>.<ext>:
 // which requests it claims (only clouds that have an API key), which asset
 // types need a signature (authenticated) or are never delivered (private),
-// and serving the file with Range, ETag and safe content headers.
+// and serving the file (from the bucket's directory or its S3 bucket) with
+// Range, ETag and safe content headers.
 package delivery
 
 import (
@@ -11,11 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/objects"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/upload"
 	"github.com/signedgate/gateway/internal/upload/assets"
@@ -26,6 +29,9 @@ import (
 type Router struct {
 	Keys    *upload.KeyRepo
 	Buckets *bucket.Repo
+	// Stores gives each bucket's asset store; it should be the upload
+	// service's, so the two share their S3 clients.
+	Stores *assets.Stores
 	// Refusals counts signature refusals (flow "upload-delivery"); nil
 	// disables counting.
 	Refusals *prometheus.CounterVec
@@ -88,16 +94,19 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, d uploadsig.Deli
 	if err != nil {
 		return server.NotFound("resource not found")
 	}
-	a, dir, ok, err := rt.find(r.Context(), keys, d, name)
+	a, st, ok, err := rt.find(r.Context(), keys, d, name)
+	if errors.Is(err, objects.ErrAccessDenied) {
+		return readError(err)
+	}
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return server.NotFound("resource not found")
 	}
-	// Opened through the bucket's root: a symlink in the bucket cannot
-	// serve a file from outside it.
-	f, err := dir.Open(a)
+	// A directory's file is opened through the bucket's root: a symlink
+	// in the bucket cannot serve a file from outside it.
+	f, err := st.Open(r.Context(), a)
 	if errors.Is(err, os.ErrNotExist) {
 		return server.NotFound("resource not found")
 	}
@@ -122,9 +131,88 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request, d uploadsig.Deli
 	} else {
 		h.Set("Cache-Control", "public, max-age=31536000")
 	}
-	http.ServeContent(w, r, "", a.CreatedAt, f)
+	p, ok := f.(preparer)
+	if !ok {
+		// A local file: ServeContent sends it with sendfile.
+		http.ServeContent(w, r, "", a.CreatedAt, f)
+		return nil
+	}
+	pw := &prepareWriter{ResponseWriter: w, r: r, p: p}
+	http.ServeContent(pw, r, "", a.CreatedAt, f)
+	if pw.err != nil {
+		// Nothing was answered yet: the headers ServeContent set for the
+		// file go, and the failure is answered instead.
+		for _, k := range []string{"Content-Length", "Content-Range", "Content-Type", "Accept-Ranges",
+			"ETag", "Last-Modified", "Cache-Control", "Content-Security-Policy"} {
+			h.Del(k)
+		}
+		return readError(pw.err)
+	}
 	return nil
 }
+
+// readError answers a file that could not be read.
+func readError(err error) error {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return server.NotFound("resource not found")
+	case errors.Is(err, assets.ErrChanged):
+		return server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
+			"the asset is being replaced; retry").WithHeader("Retry-After", "1")
+	case errors.Is(err, objects.ErrAccessDenied):
+		return server.WrapError(err, http.StatusBadGateway, server.CodeUnavailable,
+			"the storage of this bucket refused the gateway's credentials")
+	}
+	return server.WrapError(err, http.StatusBadGateway, server.CodeUnavailable, "the storage of this bucket did not answer")
+}
+
+// preparer is a file that reads over the network (see assets.File).
+type preparer interface{ Prepare(n int64) error }
+
+// prepareWriter lets a file that reads over the network start its read
+// when http.ServeContent sends the status line of a body of one piece:
+// ServeContent has then chosen its range (it is where the file was sought
+// to, Content-Length long), and a read that fails can still be answered
+// with an error instead of a short body. Several ranges are read as
+// ServeContent goes.
+type prepareWriter struct {
+	http.ResponseWriter
+	r     *http.Request
+	p     preparer
+	wrote bool
+	err   error
+}
+
+func (w *prepareWriter) WriteHeader(code int) {
+	if w.wrote || w.err != nil {
+		return
+	}
+	h := w.Header()
+	if w.r.Method != http.MethodHead && (code == http.StatusOK || code == http.StatusPartialContent) &&
+		!strings.HasPrefix(h.Get("Content-Type"), "multipart/") {
+		n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+		if err == nil {
+			if err := w.p.Prepare(n); err != nil {
+				w.err = err
+				return
+			}
+		}
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *prepareWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *prepareWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // signedByAny checks the URL signature against the secret of each of the
 // cloud's keys, so keys can be rotated without breaking published URLs.
@@ -142,7 +230,7 @@ func signedByAny(d uploadsig.DeliveryPath, keys []upload.APIKey) bool {
 // whole name (raw assets keep the extension in the public id; other assets
 // may be asked for without one). The version
 // segment is not checked, as on Cloudinary: it only busts caches.
-func (rt *Router) find(ctx context.Context, keys []upload.APIKey, d uploadsig.DeliveryPath, name string) (assets.Asset, assets.Dir, bool, error) {
+func (rt *Router) find(ctx context.Context, keys []upload.APIKey, d uploadsig.DeliveryPath, name string) (assets.Asset, assets.Store, bool, error) {
 	seen := map[string]bool{}
 	for _, k := range keys {
 		if seen[k.Bucket] {
@@ -151,32 +239,47 @@ func (rt *Router) find(ctx context.Context, keys []upload.APIKey, d uploadsig.De
 		seen[k.Bucket] = true
 		b, ok, err := rt.Buckets.Lookup(ctx, k.Bucket)
 		if err != nil {
-			return assets.Asset{}, "", false, err
+			return assets.Asset{}, nil, false, err
 		}
-		if !ok || b.OriginKind() != "file" {
+		if !ok {
 			continue
 		}
-		dir := assets.Dir(b.Dir())
+		st, err := rt.stores().For(ctx, b)
+		if errors.Is(err, assets.ErrReadOnly) {
+			continue
+		}
+		if err != nil {
+			return assets.Asset{}, nil, false, err
+		}
 		if i := strings.LastIndexByte(name, '.'); i > 0 && !strings.Contains(name[i:], "/") {
-			a, ok, err := dir.Lookup(d.Type, name[:i])
+			a, ok, err := st.Lookup(ctx, d.Type, name[:i])
 			if err != nil {
-				return a, dir, false, err
+				return a, st, false, err
 			}
 			if ok && a.ResourceType == d.ResourceType && a.Format == name[i+1:] {
-				return a, dir, true, nil
+				return a, st, true, nil
 			}
 		}
-		a, ok, err := dir.Lookup(d.Type, name)
+		a, ok, err := st.Lookup(ctx, d.Type, name)
 		if err != nil {
-			return a, dir, false, err
+			return a, st, false, err
 		}
 		// A URL without extension gets the asset in its stored format,
 		// as the SDKs build URLs when no format is given.
 		if ok && a.ResourceType == d.ResourceType {
-			return a, dir, true, nil
+			return a, st, true, nil
 		}
 	}
-	return assets.Asset{}, "", false, nil
+	return assets.Asset{}, nil, false, nil
+}
+
+var defaultStores assets.Stores
+
+func (rt *Router) stores() *assets.Stores {
+	if rt.Stores == nil {
+		return &defaultStores
+	}
+	return rt.Stores
 }
 
 func isActive(a assets.Asset, ctype string) bool {
