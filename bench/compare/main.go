@@ -1,13 +1,18 @@
-// Command compare measures the gateway against an nginx doing the same job
-// with no or cheaper authentication, side by side in one run, and prints one
-// table: throughput, p50 and p99 latency, and the ratio gateway/nginx.
+// Command compare measures the gateway against what does the same job more
+// cheaply, side by side in one run, and prints one table: throughput, p50
+// and p99 latency, and the ratio gateway/other. Scenarios 1-3 compare it with
+// an nginx doing the same job with no or cheaper authentication; scenario 5
+// puts it in front of an S3-compatible server (versitygw) and compares it
+// with the same reads sent to that server directly with a presigned URL.
+// Scenarios 4 and 6 measure the gateway's memory.
 //
-// Both servers are pinned to the same CPU set (taskset) and limited to the
-// same parallelism (GOMAXPROCS for the gateway, worker_processes for nginx);
-// the load generator, wrk, runs on the other CPUs. Scenarios run alternately
-// against each server, in several rounds, and the best round of each counts.
+// The servers (the gateway, nginx, versitygw) are pinned to the same CPU set
+// (taskset) and limited to the same parallelism (GOMAXPROCS for the gateway
+// and versitygw, worker_processes for nginx); the load generator, wrk, runs
+// on the other CPUs. Scenarios run alternately against each side, in several
+// rounds, and the best round of each counts.
 //
-// Usage: go run ./bench/compare [-duration 10s] [-rounds 2] [-server-cpus 0] [-wrk-cpus 1]
+// Usage: go run ./bench/compare [-duration 10s] [-rounds 2] [-server-cpus 0] [-wrk-cpus 1] [-only 1,5]
 package main
 
 import (
@@ -34,7 +39,14 @@ type options struct {
 	only        string
 	hold        bool
 	redisURL    string
+	want        map[string]bool // -only's scenarios; empty: all
 }
+
+// run reports whether scenario id is to run.
+func (o options) run(id string) bool { return len(o.want) == 0 || o.want[id] }
+
+// needS3 reports whether a scenario that needs versitygw is to run.
+func (o options) needS3() bool { return o.run("5") || o.run("6") }
 
 func main() {
 	var o options
@@ -61,6 +73,17 @@ func main() {
 			log.Fatalf("%s is missing: apt-get install -y nginx wrk util-linux", tool)
 		}
 	}
+	o.want = map[string]bool{}
+	for _, s := range strings.Split(o.only, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			o.want[s] = true
+		}
+	}
+	if o.needS3() {
+		if _, err := findVersitygw(); err != nil {
+			log.Fatalf("scenarios 5 and 6 need versitygw, an S3-compatible server: %v", err)
+		}
+	}
 	raiseFileLimit()
 
 	dir, err := os.MkdirTemp("", "gwbench-")
@@ -79,14 +102,6 @@ func main() {
 	}
 	defer env.tearDown()
 
-	want := map[string]bool{}
-	for _, s := range strings.Split(o.only, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			want[s] = true
-		}
-	}
-	run := func(n string) bool { return len(want) == 0 || want[n] }
-
 	if o.hold {
 		hold(env)
 		return
@@ -94,19 +109,42 @@ func main() {
 
 	var rows []row
 	for _, sc := range env.scenarios() {
-		if !run(sc.id) {
+		if !o.run(sc.id) {
 			continue
 		}
 		rows = append(rows, compareScenario(env, sc, o))
 	}
-	printTable(os.Stdout, rows, o)
-	if run("4") {
-		mem, err := env.memory()
-		if err != nil {
-			log.Printf("memory scenario: %v", err)
-		} else {
+	if len(rows) > 0 {
+		printTable(os.Stdout, rows, o)
+	}
+	// Scenario 6 streams between scenario 4's stream and its idle
+	// connections, which leave the gateway's RSS higher than they found it.
+	var file, fromS3 streamResult
+	var fileErr, s3Err error
+	if o.run("4") {
+		file, fileErr = env.streamFile()
+	}
+	if o.run("6") {
+		fromS3, s3Err = env.streamS3()
+	}
+	if o.run("4") {
+		base, idle, n, err := env.idle()
+		switch {
+		case fileErr != nil:
+			log.Printf("scenario 4: %v", fileErr)
+		case err != nil:
+			log.Printf("scenario 4: %v", err)
+		default:
 			fmt.Printf("\nScenario 4, gateway RSS: streaming a 1 GiB file: peak %.1f MiB; with %d idle keep-alive connections: %.1f MiB (before: %.1f MiB)\n",
-				mem.streamPeakMiB, mem.idleConns, mem.idleMiB, mem.baseMiB)
+				file.peakMiB, n, idle, base)
+		}
+	}
+	if o.run("6") {
+		if s3Err != nil {
+			log.Printf("scenario 6: %v", s3Err)
+		} else {
+			fmt.Printf("\nScenario 6, gateway RSS: streaming a 1 GiB object from the s3:// bucket: peak %.1f MiB (before: %.1f MiB), at %.0f MiB/s\n",
+				fromS3.peakMiB, fromS3.beforeMiB, fromS3.mibPerSec)
 		}
 	}
 }
@@ -145,7 +183,17 @@ func buildGateway(dir string) (string, error) {
 // that the servers can be loaded and profiled by hand.
 func hold(e *env) {
 	for _, sc := range e.scenarios() {
-		fmt.Printf("scenario %s: %s\n  gateway: %s\n  nginx:   %s\n", sc.id, sc.name, sc.gateway.url, sc.nginx.url)
+		fmt.Printf("scenario %s: %s\n  gateway: %s\n  %s: %s\n", sc.id, sc.name, sc.gateway.url, sc.versus, sc.other.url)
+	}
+	if e.s3 != nil {
+		if remove, err := e.placeHugeObject(); err != nil {
+			log.Printf("scenario 6: %v", err)
+		} else {
+			defer remove()
+			fmt.Printf("scenario 6: a 1 GiB object from the s3:// bucket, read in full\n  gateway: %s\n", e.s3GatewayURL("huge.mp4"))
+		}
+		fmt.Printf("versitygw: %s, access key %s, secret key %s; profiler: http://%s/debug/pprof/\n",
+			e.s3.endpoint, e.s3.accessKey, e.s3.secretKey, versitygwPprofAddr)
 	}
 	fmt.Printf("gateway profiler: http://%s/debug/pprof/\nwaiting; interrupt to stop\n", pprofAddr)
 	sig := make(chan os.Signal, 1)

@@ -14,9 +14,10 @@ import (
 	"time"
 )
 
-type memoryResult struct {
-	streamPeakMiB, baseMiB, idleMiB float64
-	idleConns                       int
+// streamResult is one full download through the gateway.
+type streamResult struct {
+	beforeMiB, peakMiB float64 // the gateway's RSS before and at most during it
+	mibPerSec          float64
 }
 
 // rssMiB reads the resident set size of pid.
@@ -36,22 +37,42 @@ func rssMiB(pid int) float64 {
 	return 0
 }
 
-func (e *env) memory() (memoryResult, error) {
-	var r memoryResult
-	pid := e.gatewayCmd.Process.Pid
-	// A 1 GiB sparse file: the page cache, not the gateway, holds its bytes.
+// streamFile is scenario 4's stream: a 1 GiB sparse file of a file://
+// bucket; the page cache, not the gateway, holds its bytes.
+func (e *env) streamFile() (streamResult, error) {
 	path := filepath.Join(e.mediaDir, "films", "huge.mp4")
 	if err := os.Truncate(path, 0); err != nil && !os.IsNotExist(err) {
-		return r, err
+		return streamResult{}, err
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return r, err
+		return streamResult{}, err
 	}
 	f.Truncate(1 << 30)
 	f.Close()
 	defer os.Remove(path)
+	return e.stream(e.gatewayURL+"/media/films/huge.mp4?auth="+e.sameToken, 1<<30)
+}
 
+// streamS3 is scenario 6: a 1 GiB object of the s3:// bucket, which
+// versitygw reads from a sparse file.
+func (e *env) streamS3() (streamResult, error) {
+	if e.s3 == nil {
+		return streamResult{}, fmt.Errorf("versitygw is not running")
+	}
+	remove, err := e.placeHugeObject()
+	if err != nil {
+		return streamResult{}, err
+	}
+	defer remove()
+	return e.stream(e.s3GatewayURL("huge.mp4"), hugeObjectSize)
+}
+
+// stream reads url in full, as fast as it comes, and samples the gateway's
+// RSS every 20 ms meanwhile.
+func (e *env) stream(url string, size int64) (streamResult, error) {
+	pid := e.gatewayCmd.Process.Pid
+	r := streamResult{beforeMiB: rssMiB(pid)}
 	stop := make(chan struct{})
 	var peak float64
 	var wg sync.WaitGroup
@@ -71,22 +92,31 @@ func (e *env) memory() (memoryResult, error) {
 			}
 		}
 	}()
-	resp, err := http.Get(e.gatewayURL + "/media/films/huge.mp4?auth=" + e.sameToken)
+	start := time.Now()
+	resp, err := http.Get(url)
 	if err != nil {
 		close(stop)
+		wg.Wait()
 		return r, err
 	}
-	n, _ := io.Copy(io.Discard, resp.Body)
+	n, err := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	took := time.Since(start)
 	close(stop)
 	wg.Wait()
-	if n != 1<<30 {
-		return r, fmt.Errorf("streamed %d bytes, want 1 GiB (status %d)", n, resp.StatusCode)
+	if n != size || resp.StatusCode != http.StatusOK {
+		return r, fmt.Errorf("streamed %d bytes, want %d (status %d, %v)", n, size, resp.StatusCode, err)
 	}
-	r.streamPeakMiB = peak
+	r.peakMiB = max(peak, rssMiB(pid))
+	r.mibPerSec = float64(n) / (1 << 20) / took.Seconds()
+	return r, nil
+}
 
-	// idleConns idle keep-alive connections, each after one request.
-	r.baseMiB = rssMiB(pid)
+// idle holds idleConns idle keep-alive connections to the gateway, each
+// after one request, and reads its RSS before and with them.
+func (e *env) idle() (baseMiB, idleMiB float64, n int, err error) {
+	pid := e.gatewayCmd.Process.Pid
+	baseMiB = rssMiB(pid)
 	addr := strings.TrimPrefix(e.gatewayURL, "http://")
 	var conns []net.Conn
 	defer func() {
@@ -97,20 +127,19 @@ func (e *env) memory() (memoryResult, error) {
 	for i := 0; i < idleConns; i++ {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
-			return r, fmt.Errorf("connection %d: %w", i, err)
+			return 0, 0, 0, fmt.Errorf("connection %d: %w", i, err)
 		}
 		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
 		br := bufio.NewReader(c)
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
-			return r, fmt.Errorf("connection %d: %w", i, err)
+			c.Close()
+			return 0, 0, 0, fmt.Errorf("connection %d: %w", i, err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		conns = append(conns, c)
 	}
-	r.idleConns = len(conns)
 	time.Sleep(time.Second) // let the server settle into idle
-	r.idleMiB = rssMiB(pid)
-	return r, nil
+	return baseMiB, rssMiB(pid), len(conns), nil
 }

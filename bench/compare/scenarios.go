@@ -19,9 +19,12 @@ type target struct {
 	script string // wrk Lua script, or ""
 }
 
+// A scenario is one job done by the gateway and by what it is compared
+// with (versus: nginx, or the S3 server read directly).
 type scenario struct {
 	id, name       string
-	gateway, nginx target
+	versus         string
+	gateway, other target
 }
 
 func (e *env) scenarios() []scenario {
@@ -31,16 +34,22 @@ request = function()
   return wrk.format("GET", nil, {["Range"] = random_range()})
 end
 `), 0o644)
-	return []scenario{
-		{"1", "signed conversion URL, cached result -> 302",
+	scs := []scenario{
+		{"1", "signed conversion URL, cached result -> 302", "nginx",
 			target{url: e.signedURL}, target{url: e.nginxLinkURL}},
-		{"2", "authenticated 1 MiB ranges of 100 MiB, same token",
+		{"2", "authenticated 1 MiB ranges of 100 MiB, same token", "nginx",
 			target{url: e.gatewayURL + "/media/films/big.mp4?auth=" + e.sameToken, script: rangeScript},
 			target{url: e.nginxURL + "/media/films/big.mp4", script: rangeScript}},
-		{"3", "as 2, a different token per request",
+		{"3", "as 2, a different token per request", "nginx",
 			target{url: e.gatewayURL + "/media/films/big.mp4", script: e.tokenScript},
 			target{url: e.nginxURL + "/media/films/big.mp4", script: rangeScript}},
 	}
+	if e.s3 != nil {
+		scs = append(scs, scenario{"5", "as 2, from an s3:// bucket (versitygw)", "S3 direct, presigned",
+			target{url: e.s3GatewayURL("big.mp4"), script: rangeScript},
+			target{url: e.s3.presigned, script: rangeScript}})
+	}
+	return scs
 }
 
 type result struct {
@@ -52,7 +61,7 @@ type result struct {
 
 type row struct {
 	sc             scenario
-	gateway, nginx result
+	gateway, other result
 }
 
 // compareScenario runs sc against both servers in alternating order, rounds
@@ -60,14 +69,14 @@ type row struct {
 func compareScenario(e *env, sc scenario, o options) row {
 	r := row{sc: sc}
 	for round := 0; round < o.rounds; round++ {
-		order := []string{"nginx", "gateway"}
+		order := []string{sc.versus, "gateway"}
 		if round%2 == 1 {
-			order = []string{"gateway", "nginx"}
+			order = []string{"gateway", sc.versus}
 		}
 		for _, who := range order {
-			t := sc.nginx
+			t, best := sc.other, &r.other
 			if who == "gateway" {
-				t = sc.gateway
+				t, best = sc.gateway, &r.gateway
 			}
 			res, err := runWrk(t, o)
 			if err != nil {
@@ -75,10 +84,6 @@ func compareScenario(e *env, sc scenario, o options) row {
 				continue
 			}
 			fmt.Fprintf(os.Stderr, "scenario %s round %d %-7s %9.0f req/s p50 %v p99 %v\n", sc.id, round+1, who, res.rps, res.p50, res.p99)
-			best := &r.nginx
-			if who == "gateway" {
-				best = &r.gateway
-			}
 			if res.rps > best.rps {
 				*best = res
 			}
@@ -145,18 +150,22 @@ func printTable(w io.Writer, rows []row, o options) {
 	if o.redisURL != "" {
 		state = "Redis " + o.redisURL
 	}
-	fmt.Fprintf(w, "\nservers pinned to CPU %s with parallelism %d; wrk on CPU %s, %d connections, %v per run, best of %d alternating rounds; gateway state: %s\n\n",
-		o.serverCPUs, o.workers, o.wrkCPUs, o.connections, o.duration, o.rounds, state)
+	servers := "servers"
+	if o.needS3() {
+		servers = "servers (gateway, nginx, versitygw)"
+	}
+	fmt.Fprintf(w, "\n%s pinned to CPU %s with parallelism %d; wrk on CPU %s, %d connections, %v per run, best of %d alternating rounds; gateway state: %s\n\n",
+		servers, o.serverCPUs, o.workers, o.wrkCPUs, o.connections, o.duration, o.rounds, state)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tgateway req/s\tnginx req/s\tratio\tgateway p50\tgateway p99\tnginx p50\tnginx p99\tbad answers (gw/nginx)\t")
+	fmt.Fprintln(tw, "scenario\tagainst\tgateway req/s\tagainst req/s\tratio\tgateway p50\tgateway p99\tagainst p50\tagainst p99\tbad answers (gw/against)\t")
 	for _, r := range rows {
 		ratio := 0.0
-		if r.nginx.rps > 0 {
-			ratio = r.gateway.rps / r.nginx.rps
+		if r.other.rps > 0 {
+			ratio = r.gateway.rps / r.other.rps
 		}
-		fmt.Fprintf(tw, "%s %s\t%.0f\t%.0f\t%.2f\t%v\t%v\t%v\t%v\t%d/%d\t\n", r.sc.id, r.sc.name,
-			r.gateway.rps, r.nginx.rps, ratio, r.gateway.p50, r.gateway.p99, r.nginx.p50, r.nginx.p99,
-			r.gateway.non2xx+r.gateway.errors, r.nginx.non2xx+r.nginx.errors)
+		fmt.Fprintf(tw, "%s %s\t%s\t%.0f\t%.0f\t%.2f\t%v\t%v\t%v\t%v\t%d/%d\t\n", r.sc.id, r.sc.name, r.sc.versus,
+			r.gateway.rps, r.other.rps, ratio, r.gateway.p50, r.gateway.p99, r.other.p50, r.other.p99,
+			r.gateway.non2xx+r.gateway.errors, r.other.non2xx+r.other.errors)
 	}
 	tw.Flush()
 }

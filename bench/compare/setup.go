@@ -52,6 +52,7 @@ type env struct {
 	privateKey   *rsa.PrivateKey
 	redisPrefix  string // the gateway's keys in -redis, removed at the end
 	kid          string
+	s3           *s3env // versitygw, for scenarios 5 and 6; nil when not asked for
 }
 
 func freeAddr() string {
@@ -86,6 +87,16 @@ func setUp(dir string, o options) (*env, error) {
 	if err := e.startNginx(); err != nil {
 		e.tearDown()
 		return nil, fmt.Errorf("start nginx: %w", err)
+	}
+	if o.needS3() {
+		if err := e.startVersitygw(); err != nil {
+			e.tearDown()
+			return nil, fmt.Errorf("start versitygw: %w", err)
+		}
+		if err := e.configureS3(); err != nil {
+			e.tearDown()
+			return nil, fmt.Errorf("set up the S3 scenarios: %w", err)
+		}
 	}
 	return e, nil
 }
@@ -306,6 +317,7 @@ http {
 }
 
 func (e *env) tearDown() {
+	e.s3.stop()
 	for _, c := range []*exec.Cmd{e.nginxCmd, e.gatewayCmd} {
 		if c != nil && c.Process != nil {
 			syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
