@@ -34,6 +34,7 @@ type options struct {
 	connections int
 	serverCPUs  string
 	wrkCPUs     string
+	s3CPUs      string
 	workers     int
 	keep        bool
 	only        string
@@ -55,6 +56,7 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 32, "wrk connections")
 	flag.StringVar(&o.serverCPUs, "server-cpus", "0", "CPU list both servers are pinned to")
 	flag.StringVar(&o.wrkCPUs, "wrk-cpus", "1", "CPU list wrk is pinned to")
+	flag.StringVar(&o.s3CPUs, "s3-cpus", "", "CPU list the S3 server (versitygw) is pinned to (default: -server-cpus)")
 	flag.IntVar(&o.workers, "workers", 1, "server parallelism: GOMAXPROCS and nginx worker_processes")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario numbers to run (default all)")
@@ -62,6 +64,9 @@ func main() {
 	flag.BoolVar(&o.hold, "hold", false, "set up, print each scenario's targets, and wait for an interrupt instead of running wrk (for profiling)")
 	flag.Parse()
 	log.SetFlags(0)
+	if o.s3CPUs == "" {
+		o.s3CPUs = o.serverCPUs
+	}
 
 	for _, tool := range []string{"nginx", "wrk", "taskset", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {

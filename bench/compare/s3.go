@@ -108,7 +108,7 @@ func (e *env) startVersitygw() error {
 	}
 	addr := freeAddr()
 	s.endpoint = "http://" + addr
-	cmd := exec.Command("taskset", "-c", e.o.serverCPUs, bin,
+	cmd := exec.Command("taskset", "-c", e.o.s3CPUs, bin,
 		"--access", s.accessKey, "--secret", s.secretKey, "--region", s3Region,
 		"--port", addr, "--keep-alive", "--quiet", "--pprof", versitygwPprofAddr,
 		"posix", "--sidecar", meta, s.root)
