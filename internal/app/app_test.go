@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -240,7 +238,7 @@ func TestAccessLogSampleIsApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer // the instance's goroutines may log too
+	var logs testutil.LogBuffer // the instance's goroutines may log too
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -252,21 +250,4 @@ func TestAccessLogSampleIsApplied(t *testing.T) {
 	if got := logs.String(); strings.Contains(got, `"path":"/healthz"`) || !strings.Contains(got, `"path":"/nothing/here"`) {
 		t.Errorf("want the 404 logged and not the 200:\n%s", got)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

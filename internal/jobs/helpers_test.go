@@ -228,25 +228,6 @@ func (h *harness) jobsMetric(t *testing.T, op, outcome string) float64 {
 	return 0
 }
 
-// syncBuffer is a buffer the service's workers may log into while a test
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // checkWorkDirEmpty fails when a job left files behind.
 func (h *harness) checkWorkDirEmpty(t *testing.T) {
 	t.Helper()

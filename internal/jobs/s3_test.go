@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/signedgate/gateway/internal/fetch"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/s3test"
 )
 
@@ -42,14 +43,14 @@ var allowS3 = fetch.Policy{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127
 type s3Env struct {
 	srv  *s3test.Server
 	h    *harness
-	logs *syncBuffer
+	logs *testutil.LogBuffer
 }
 
 func newS3Env(t *testing.T, policy fetch.Policy) *s3Env {
 	t.Helper()
 	srv := s3test.Start(t)
 	srv.CreateBucket(t, "media")
-	logs := &syncBuffer{}
+	logs := &testutil.LogBuffer{}
 	return &s3Env{srv: srv, logs: logs, h: newHarness(t, harnessOpts{policy: policy, log: logs})}
 }
 
@@ -290,7 +291,7 @@ func TestS3ExportKeys(t *testing.T) {
 func TestS3EndpointPolicy(t *testing.T) {
 	srv := s3test.Start(t)
 	srv.CreateBucket(t, "media")
-	refused := &s3Env{srv: srv, logs: &syncBuffer{}}
+	refused := &s3Env{srv: srv, logs: &testutil.LogBuffer{}}
 	refused.h = newHarness(t, harnessOpts{log: refused.logs})
 	refused.put(t, "a.txt", []byte("hello"))
 	port := srv.Endpoint()[strings.LastIndexByte(srv.Endpoint(), ':')+1:]
@@ -337,7 +338,7 @@ func TestS3EndpointPolicy(t *testing.T) {
 		"GATEWAY_FETCH_ALLOW_HOSTS": {fetch.Policy{AllowHosts: []string{"localhost"}}, "http://localhost:" + port},
 	} {
 		t.Run(name, func(t *testing.T) {
-			allowed := &s3Env{srv: srv, logs: &syncBuffer{}}
+			allowed := &s3Env{srv: srv, logs: &testutil.LogBuffer{}}
 			allowed.h = newHarness(t, harnessOpts{policy: tt.policy})
 			s := allowed.h.run(t, `{"tasks":{"in":`+allowed.task("import/s3", map[string]any{"key": "a.txt", "endpoint": tt.endpoint})+`,
 				"out":{"operation":"export/url","input":"in"}}}`)

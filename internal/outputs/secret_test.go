@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
@@ -307,24 +308,6 @@ func TestSecretsRefreshOnMiss(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination the test reads while the keyring writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestSecretsSurviveRedisLoss: two keyrings share a secret; Redis is killed
 // and comes back empty; a third keyring starts on it and makes its own.
 // After a refresh of each, every keyring verifies every secret, and they
@@ -332,7 +315,7 @@ func (b *syncBuffer) String() string {
 // secrets and log the outage once, without a secret.
 func TestSecretsSurviveRedisLoss(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	var logs syncBuffer
+	var logs testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client := func() redis.UniversalClient {
 		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: 200 * time.Millisecond, MaxRetries: -1})

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signedgate/gateway/internal/server/fastlane"
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 // accessLines counts the access log lines in logs by status.
@@ -56,7 +57,7 @@ func TestAccessLogSamplesSuccessesAndKeepsErrors(t *testing.T) {
 		WriteError(w, r, Errorf(http.StatusForbidden, "FORBIDDEN", "no"))
 	})
 	reg := prometheus.NewRegistry()
-	var logs logBuffer
+	var logs testutil.LogBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	srv := httptest.NewServer(Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), NewAccessSample(0.1)))
 	defer srv.Close()
@@ -102,7 +103,7 @@ func (links) FastRoute(req *fastlane.Request, resp *fastlane.Response) (string, 
 
 func TestFastLaneAccessLogSamplesSuccessesAndKeepsErrors(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	var logs logBuffer
+	var logs testutil.LogBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	rt := Routes{Mux: http.NewServeMux(), Paths: []Router{links{}}, Gatherer: reg}
 	m := NewMetrics(reg)

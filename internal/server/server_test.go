@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -304,7 +303,7 @@ func TestShutdownCutsRequestsPastTheTimeout(t *testing.T) {
 		<-release
 	})
 	reg := prometheus.NewRegistry()
-	var logs logBuffer
+	var logs testutil.LogBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
@@ -371,22 +370,4 @@ func TestShutdownCutsRequestsPastTheTimeout(t *testing.T) {
 	if w := warnings[0]; !strings.Contains(w["msg"].(string), "shutdown timeout") || w["requests"] != float64(2) {
 		t.Errorf("warning %v: want the shutdown timeout and requests 2", w)
 	}
-}
-
-// logBuffer collects log lines written from any goroutine.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

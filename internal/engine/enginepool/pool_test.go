@@ -1,7 +1,6 @@
 package enginepool
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 // fake is a worker that is a flag and a number.
@@ -122,7 +123,7 @@ func TestRetryOnceAfterWorkerLost(t *testing.T) {
 // loses its worker twice logs that line for the first loss and another,
 // saying the pool gives up, for the second.
 func TestWorkerLostTwiceLogsOneRetry(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.LogBuffer
 	fa := &factory{}
 	p := newPool(t, Config{Name: "fake", Slots: 2, Logger: slog.New(slog.NewTextHandler(&buf, nil))}, fa)
 	err := p.Do(context.Background(), func(ctx context.Context, w *fake) error {
@@ -149,25 +150,6 @@ func TestWorkerLostTwiceLogsOneRetry(t *testing.T) {
 	if retrying != 1 || givingUp != 1 {
 		t.Errorf("%d lines say retrying once and %d giving up, want 1 and 1:\n%s", retrying, givingUp, buf.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer the pool's goroutines may log to while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestOtherErrorsAreNotRetried(t *testing.T) {

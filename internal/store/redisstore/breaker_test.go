@@ -1,13 +1,11 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +17,6 @@ import (
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
-// syncBuffer is a log sink the probe goroutine and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestBreakerAnswersAtOnceWhileRedisIsDown kills a real Redis: the first
 // command finds it down, every later one is refused at once with an error
 // that is answered 503 with Retry-After, the outage is logged once when it
@@ -44,7 +24,7 @@ func (s *syncBuffer) String() string {
 // soon after Redis returns.
 func TestBreakerAnswersAtOnceWhileRedisIsDown(t *testing.T) {
 	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	var logs syncBuffer
+	var logs testutil.LogBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	conn, err := Connect(context.Background(), Options{URL: srv.URL(), Log: log,
 		Breaker: BreakerOptions{SummaryEvery: 300 * time.Millisecond}})
