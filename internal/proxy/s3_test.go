@@ -25,7 +25,7 @@ func TestS3BucketThroughTheGateway(t *testing.T) {
 	for key, data := range map[string][]byte{
 		"films/a.mp4":           film,
 		"films/a film é.mp4":    []byte("unicode name"),
-		"films/sub/b.m3u8":      []byte("#EXTM3U\n"),
+		"films/sub/b.m3u8":      []byte("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg0.ts\n#EXT-X-ENDLIST\n"),
 		"secret.txt":            []byte("outside the prefix"),
 		"films-private/key.txt": []byte("a sibling prefix"),
 	} {
@@ -95,6 +95,11 @@ func TestS3BucketThroughTheGateway(t *testing.T) {
 		if st, body, _ := fetch(t, url(path), "", nil); st == 200 || strings.Contains(body, "outside") || strings.Contains(body, "sibling") {
 			t.Errorf("%s: %d %q; want it refused", path, st, body)
 		}
+	}
+	// A playlist from S3 is rewritten like one from a disk: its segments
+	// carry the token.
+	if st, body, _ := fetch(t, url("sub/b.m3u8"), "", nil); st != 200 || !strings.Contains(body, "seg0.ts?auth="+tok) {
+		t.Errorf("playlist: %d %q", st, body)
 	}
 	req, _ := http.NewRequest(http.MethodHead, url("a.mp4"), nil)
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 || res.ContentLength != 1000 {
