@@ -276,6 +276,9 @@ func (e *Engine) Close() error {
 			e.noNet.close()
 		}
 		if e.profile != "" {
+			// Whatever a session's own sweep missed (a process that was
+			// forked as it ran) goes with the profile.
+			killLeftovers(e.profile, 10*time.Second)
 			os.RemoveAll(e.profile)
 		}
 	})
