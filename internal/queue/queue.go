@@ -12,11 +12,39 @@
 package queue
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"time"
 )
+
+// Queue is a job queue. Memory is the embedded one; Redis is shared by
+// every instance.
+type Queue interface {
+	// Enqueue adds job, or answers ErrFull.
+	Enqueue(ctx context.Context, job Job) error
+	// Take waits until a job of one of classes is free and leases it to
+	// consumer: first a job whose worker stopped renewing its lease, else
+	// the oldest new one. It returns ctx's error when ctx ends.
+	Take(ctx context.Context, consumer string, classes []string) (Lease, error)
+	// Depth is how many jobs are queued or running.
+	Depth(ctx context.Context) (int64, error)
+}
+
+// Lease is a job held by a worker.
+type Lease interface {
+	Job() Job
+	// Renew restarts the lease; ErrLeaseLost when another worker took
+	// the job over.
+	Renew(ctx context.Context) error
+	// Ack ends the job: it leaves the queue. ErrLeaseLost when another
+	// worker took it over (its result is that worker's to report).
+	Ack(ctx context.Context) error
+	// Release hands the job back for any worker to take at once, without
+	// spending an attempt (a worker shutting down).
+	Release(ctx context.Context) error
+}
 
 // Job is a queued job.
 type Job struct {

@@ -31,6 +31,8 @@ type Redis struct {
 	Block time.Duration
 }
 
+var _ Queue = (*Redis)(nil)
+
 // NewRedis returns the queue on rdb under prefix.
 func NewRedis(rdb redis.UniversalClient, prefix string, lease time.Duration, max int64) *Redis {
 	return &Redis{rdb: rdb, prefix: prefix, Lease: lease, Max: max, Block: time.Second}
@@ -70,10 +72,8 @@ func (q *Redis) Depth(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// Take waits until a job of one of classes is free and leases it to
-// consumer: first a job whose worker stopped renewing its lease, else a new
-// one. It returns when ctx ends.
-func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (*Lease, error) {
+// Take implements Queue.
+func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (Lease, error) {
 	streams := make([]string, 0, 2*len(classes))
 	for _, c := range classes {
 		key := q.stream(c)
@@ -89,8 +89,11 @@ func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (*L
 	for {
 		for i, c := range classes {
 			l, err := q.takeOver(ctx, consumer, c, streams[i])
-			if err != nil || l != nil {
-				return l, err
+			if err != nil {
+				return nil, err
+			}
+			if l != nil {
+				return l, nil
 			}
 		}
 		res, err := q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
@@ -105,17 +108,30 @@ func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (*L
 			}
 			return nil, err
 		}
+		// One read may deliver a job of each stream that had one: the first
+		// is this worker's, the others go back at once for any worker.
+		var got *redisLease
 		for _, s := range res {
+			class := strings.TrimPrefix(s.Stream, q.prefix+"{jobs}:stream:")
 			for _, m := range s.Messages {
-				class := strings.TrimPrefix(s.Stream, q.prefix+"{jobs}:stream:")
-				return q.lease(consumer, class, m, 1), nil
+				l := q.lease(consumer, class, m, 1)
+				if got == nil {
+					got = l
+					continue
+				}
+				if err := l.Release(context.WithoutCancel(ctx)); err != nil {
+					return nil, err
+				}
 			}
+		}
+		if got != nil {
+			return got, nil
 		}
 	}
 }
 
 // takeOver leases a job of class whose lease ran out, if there is one.
-func (q *Redis) takeOver(ctx context.Context, consumer, class, key string) (*Lease, error) {
+func (q *Redis) takeOver(ctx context.Context, consumer, class, key string) (*redisLease, error) {
 	msgs, _, err := q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 		Stream: key, Group: group, Consumer: consumer, MinIdle: q.Lease, Start: "0-0", Count: 1,
 	}).Result()
@@ -136,7 +152,7 @@ func (q *Redis) takeOver(ctx context.Context, consumer, class, key string) (*Lea
 	return q.lease(consumer, class, m, attempt), nil
 }
 
-func (q *Redis) lease(consumer, class string, m redis.XMessage, attempt int) *Lease {
+func (q *Redis) lease(consumer, class string, m redis.XMessage, attempt int) *redisLease {
 	field := func(k string) string { s, _ := m.Values[k].(string); return s }
 	job := Job{ID: field("id"), Payload: []byte(field("payload")), Attempt: attempt}
 	if needs := field("needs"); needs != "" {
@@ -145,12 +161,12 @@ func (q *Redis) lease(consumer, class string, m redis.XMessage, attempt int) *Le
 	if ms, err := strconv.ParseInt(field("enqueued"), 10, 64); err == nil {
 		job.Enqueued = time.UnixMilli(ms)
 	}
-	return &Lease{q: q, consumer: consumer, key: q.stream(class), msgID: m.ID, Job: job}
+	return &redisLease{q: q, consumer: consumer, key: q.stream(class), msgID: m.ID, job: job}
 }
 
-// Lease is a job held by a worker.
-type Lease struct {
-	Job      Job
+// redisLease is a job held by a worker: a pending entry of the group.
+type redisLease struct {
+	job      Job
 	q        *Redis
 	consumer string
 	key      string
@@ -182,7 +198,9 @@ redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'RE
 return 1`)
 )
 
-func (l *Lease) run(ctx context.Context, s *redis.Script, extra ...any) error {
+func (l *redisLease) Job() Job { return l.job }
+
+func (l *redisLease) run(ctx context.Context, s *redis.Script, extra ...any) error {
 	args := append([]any{group, l.consumer, l.msgID}, extra...)
 	n, err := s.Run(ctx, l.q.rdb, []string{l.key, l.q.depthKey()}, args...).Int()
 	if err != nil {
@@ -194,15 +212,8 @@ func (l *Lease) run(ctx context.Context, s *redis.Script, extra ...any) error {
 	return nil
 }
 
-// Renew restarts the lease; ErrLeaseLost when another worker took the job.
-func (l *Lease) Renew(ctx context.Context) error { return l.run(ctx, renewScript) }
-
-// Ack ends the job: it leaves the queue. ErrLeaseLost when another worker
-// took it over (its result is then that worker's to report).
-func (l *Lease) Ack(ctx context.Context) error { return l.run(ctx, ackScript) }
-
-// Release hands the job back for any worker to take at once, without
-// spending an attempt (a worker shutting down).
-func (l *Lease) Release(ctx context.Context) error {
+func (l *redisLease) Renew(ctx context.Context) error { return l.run(ctx, renewScript) }
+func (l *redisLease) Ack(ctx context.Context) error   { return l.run(ctx, ackScript) }
+func (l *redisLease) Release(ctx context.Context) error {
 	return l.run(ctx, releaseScript, l.q.Lease.Milliseconds()+1)
 }

@@ -5,21 +5,45 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
-func newQueue(t *testing.T, lease time.Duration, max int64) *Redis {
-	t.Helper()
-	rdb, prefix := redistest.Client(t)
-	q := NewRedis(rdb, prefix, lease, max)
-	q.Block = 50 * time.Millisecond
-	return q
+// factory makes an empty queue with a lease and a bound.
+type factory func(t *testing.T, lease time.Duration, max int64) Queue
+
+var backends = map[string]factory{
+	"memory": func(t *testing.T, lease time.Duration, max int64) Queue { return NewMemory(lease, max) },
+	"redis": func(t *testing.T, lease time.Duration, max int64) Queue {
+		rdb, prefix := redistest.Client(t)
+		q := NewRedis(rdb, prefix, lease, max)
+		q.Block = 50 * time.Millisecond
+		return q
+	},
 }
 
-func take(t *testing.T, q *Redis, consumer string, classes []string, within time.Duration) *Lease {
+// TestConformance runs every test on both queues: they keep one contract.
+func TestConformance(t *testing.T) {
+	for name, newQueue := range backends {
+		t.Run(name, func(t *testing.T) {
+			for tname, test := range map[string]func(*testing.T, factory){
+				"EnqueueTakeAck":             testEnqueueTakeAck,
+				"WorkersTakeOnlyWhatTheyCan": testWorkersTakeOnlyWhatTheyCanRun,
+				"FullQueue":                  testFullQueue,
+				"TakeOverAfterLease":         testTakeOverAfterLease,
+				"RenewAndRelease":            testRenewAndRelease,
+				"EachJobToOneWorker":         testEachJobToOneWorker,
+			} {
+				t.Run(tname, func(t *testing.T) { test(t, newQueue) })
+			}
+		})
+	}
+}
+
+func take(t *testing.T, q Queue, consumer string, classes []string, within time.Duration) Lease {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
@@ -30,7 +54,7 @@ func take(t *testing.T, q *Redis, consumer string, classes []string, within time
 	return l
 }
 
-func TestEnqueueTakeAck(t *testing.T) {
+func testEnqueueTakeAck(t *testing.T, newQueue factory) {
 	q := newQueue(t, time.Minute, 10)
 	ctx := context.Background()
 	if err := q.Enqueue(ctx, Job{ID: "j1", Needs: []string{"documents"}, Payload: []byte(`{"tasks":{}}`)}); err != nil {
@@ -40,8 +64,8 @@ func TestEnqueueTakeAck(t *testing.T) {
 		t.Errorf("depth %d, want 1", d)
 	}
 	l := take(t, q, "w1", Classes([]string{"documents", "pdf"}), time.Second)
-	if l == nil || l.Job.ID != "j1" || string(l.Job.Payload) != `{"tasks":{}}` || l.Job.Attempt != 1 ||
-		!slices.Equal(l.Job.Needs, []string{"documents"}) || time.Since(l.Job.Enqueued) > time.Minute {
+	if l == nil || l.Job().ID != "j1" || string(l.Job().Payload) != `{"tasks":{}}` || l.Job().Attempt != 1 ||
+		!slices.Equal(l.Job().Needs, []string{"documents"}) || time.Since(l.Job().Enqueued) > time.Minute {
 		t.Fatalf("took %+v", l)
 	}
 	if err := l.Renew(ctx); err != nil {
@@ -54,12 +78,12 @@ func TestEnqueueTakeAck(t *testing.T) {
 		t.Errorf("depth after ack %d, want 0", d)
 	}
 	if again := take(t, q, "w2", Classes([]string{"documents"}), 200*time.Millisecond); again != nil {
-		t.Errorf("an acknowledged job was taken again: %+v", again.Job)
+		t.Errorf("an acknowledged job was taken again: %+v", again.Job())
 	}
 }
 
 // A worker never gets a job that needs an engine it lacks.
-func TestWorkersTakeOnlyWhatTheyCanRun(t *testing.T) {
+func testWorkersTakeOnlyWhatTheyCanRun(t *testing.T, newQueue factory) {
 	q := newQueue(t, time.Minute, 10)
 	ctx := context.Background()
 	q.Enqueue(ctx, Job{ID: "web", Needs: []string{"web"}})
@@ -72,23 +96,23 @@ func TestWorkersTakeOnlyWhatTheyCanRun(t *testing.T) {
 		if l == nil {
 			break
 		}
-		got = append(got, l.Job.ID)
+		got = append(got, l.Job().ID)
 		l.Ack(ctx)
 	}
 	if !slices.Equal(got, []string{"plain"}) {
 		t.Errorf("an images-only worker took %v, want only the job that needs no engine", got)
 	}
 	l := take(t, q, "office-worker", Classes([]string{"documents", "pdf", "images"}), time.Second)
-	if l == nil || l.Job.ID != "doc+pdf" {
+	if l == nil || l.Job().ID != "doc+pdf" {
 		t.Fatalf("office worker took %+v", l)
 	}
 	l.Ack(ctx)
 	if l := take(t, q, "office-worker", Classes([]string{"documents", "pdf", "images"}), 200*time.Millisecond); l != nil {
-		t.Errorf("office worker took %s, a web job", l.Job.ID)
+		t.Errorf("office worker took %s, a web job", l.Job().ID)
 	}
 }
 
-func TestFullQueue(t *testing.T) {
+func testFullQueue(t *testing.T, newQueue factory) {
 	q := newQueue(t, time.Minute, 2)
 	ctx := context.Background()
 	for i := range 2 {
@@ -108,7 +132,7 @@ func TestFullQueue(t *testing.T) {
 
 // A job whose worker stops renewing is taken over after the lease, counted
 // as another attempt; the first worker can then neither renew nor end it.
-func TestTakeOverAfterLease(t *testing.T) {
+func testTakeOverAfterLease(t *testing.T, newQueue factory) {
 	q := newQueue(t, 300*time.Millisecond, 10)
 	ctx := context.Background()
 	q.Enqueue(ctx, Job{ID: "j"})
@@ -117,10 +141,10 @@ func TestTakeOverAfterLease(t *testing.T) {
 		t.Fatal("no job")
 	}
 	if l := take(t, q, "other", Classes(nil), 150*time.Millisecond); l != nil {
-		t.Fatalf("taken over before the lease ran out: %+v", l.Job)
+		t.Fatalf("taken over before the lease ran out: %+v", l.Job())
 	}
 	l := take(t, q, "other", Classes(nil), 2*time.Second)
-	if l == nil || l.Job.ID != "j" || l.Job.Attempt != 2 {
+	if l == nil || l.Job().ID != "j" || l.Job().Attempt != 2 {
 		t.Fatalf("takeover: %+v", l)
 	}
 	if err := dead.Renew(ctx); !errors.Is(err, ErrLeaseLost) {
@@ -134,7 +158,7 @@ func TestTakeOverAfterLease(t *testing.T) {
 	}
 	// A third attempt after the second worker stops renewing too.
 	third := take(t, q, "third", Classes(nil), 2*time.Second)
-	if third == nil || third.Job.Attempt != 3 {
+	if third == nil || third.Job().Attempt != 3 {
 		t.Fatalf("third attempt: %+v", third)
 	}
 	if err := third.Ack(ctx); err != nil {
@@ -144,7 +168,7 @@ func TestTakeOverAfterLease(t *testing.T) {
 
 // Renewing keeps the job; releasing hands it back at once without
 // spending an attempt.
-func TestRenewAndRelease(t *testing.T) {
+func testRenewAndRelease(t *testing.T, newQueue factory) {
 	q := newQueue(t, 300*time.Millisecond, 10)
 	ctx := context.Background()
 	q.Enqueue(ctx, Job{ID: "j"})
@@ -163,7 +187,7 @@ func TestRenewAndRelease(t *testing.T) {
 	}
 	start := time.Now()
 	back := take(t, q, "w2", Classes(nil), time.Second)
-	if back == nil || back.Job.ID != "j" || back.Job.Attempt != 1 {
+	if back == nil || back.Job().ID != "j" || back.Job().Attempt != 1 {
 		t.Fatalf("after release: %+v", back)
 	}
 	if time.Since(start) > 200*time.Millisecond {
@@ -186,5 +210,49 @@ func TestClasses(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"documents", "documents+web", "none", "web"}) {
 		t.Errorf("Classes = %v", got)
+	}
+}
+
+// Workers taking at once never get the same job.
+func testEachJobToOneWorker(t *testing.T, newQueue factory) {
+	q := newQueue(t, time.Minute, 1000)
+	ctx := context.Background()
+	const n = 60
+	for i := range n {
+		if err := q.Enqueue(ctx, Job{ID: fmt.Sprint(i), Needs: []string{[]string{"a", "b"}[i%2]}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]string{}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprint("w", w)
+			for {
+				l := take(t, q, name, Classes([]string{"a", "b"}), 300*time.Millisecond)
+				if l == nil {
+					return
+				}
+				mu.Lock()
+				if other, dup := seen[l.Job().ID]; dup {
+					t.Errorf("job %s went to %s and %s", l.Job().ID, other, name)
+				}
+				seen[l.Job().ID] = name
+				mu.Unlock()
+				if err := l.Ack(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d jobs taken, want %d", len(seen), n)
+	}
+	if d, _ := q.Depth(ctx); d != 0 {
+		t.Errorf("depth %d after every job ended", d)
 	}
 }
