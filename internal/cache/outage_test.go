@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -66,5 +67,56 @@ func TestJobEndingDuringAnOutageIsStoredWhenRedisReturns(t *testing.T) {
 	}
 	if took > 2*time.Second {
 		t.Errorf("the result came %v after Redis returned; want it within a second or two, not the lock's lease", took)
+	}
+}
+
+// The result cache on a three-node Redis Cluster: single-flight, the lock's
+// scripts and the end-of-job signal work across nodes.
+func TestSingleFlightOnCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	rdb := cluster.Client(t)
+	ctx := context.Background()
+	a, err := NewRedis(ctx, rdb, "c:", Options{Poll: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewRedis(ctx, rdb, "c:", Options{Poll: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	job := newFakeJob("job-1", "http://gw/outputs/a.jpg")
+	starts := 0
+	start := func() (Job, error) { starts++; return job, nil }
+	for i, key := range []Key{{"base", "k1", "h"}, {"base", "k2", "h"}, {"other", "k3", "h"}} {
+		job = newFakeJob(fmt.Sprint("job-", i), "http://gw/outputs/"+key.CacheKey)
+		// a starts the job and stops waiting for it; b joins it.
+		e, src, err := a.Do(ctx, key, 50*time.Millisecond, start)
+		if err != nil || src != Miss {
+			t.Fatalf("%v: %s %v", key, src, err)
+		}
+		done := make(chan Entry, 1)
+		go func() {
+			e, _, err := b.Do(ctx, key, 5*time.Second, func() (Job, error) {
+				return nil, errors.New("b must join the job a runs, not start one")
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			done <- e
+		}()
+		time.Sleep(100 * time.Millisecond)
+		job.finish()
+		if got := <-done; got.Location != "http://gw/outputs/"+key.CacheKey {
+			t.Errorf("%v: the other instance got %+v", key, got)
+		}
+		if e, src, err = b.Do(ctx, key, time.Second, start); err != nil || src != Hit {
+			t.Errorf("%v: after the job: %s %v", key, src, err)
+		}
+		_ = e
+	}
+	if starts != 3 {
+		t.Errorf("%d jobs started, want 3", starts)
 	}
 }

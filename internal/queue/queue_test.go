@@ -28,18 +28,32 @@ var backends = map[string]factory{
 // TestConformance runs every test on both queues: they keep one contract.
 func TestConformance(t *testing.T) {
 	for name, newQueue := range backends {
-		t.Run(name, func(t *testing.T) {
-			for tname, test := range map[string]func(*testing.T, factory){
-				"EnqueueTakeAck":             testEnqueueTakeAck,
-				"WorkersTakeOnlyWhatTheyCan": testWorkersTakeOnlyWhatTheyCanRun,
-				"FullQueue":                  testFullQueue,
-				"TakeOverAfterLease":         testTakeOverAfterLease,
-				"RenewAndRelease":            testRenewAndRelease,
-				"EachJobToOneWorker":         testEachJobToOneWorker,
-			} {
-				t.Run(tname, func(t *testing.T) { test(t, newQueue) })
-			}
-		})
+		t.Run(name, func(t *testing.T) { runSuite(t, newQueue) })
+	}
+}
+
+// TestOnRedisCluster runs the suite on a three-node Redis Cluster: every
+// key shares a hash slot, so no command answers CROSSSLOT.
+func TestOnRedisCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	rdb := cluster.Client(t)
+	runSuite(t, func(t *testing.T, lease time.Duration, max int64) Queue {
+		q := NewRedis(rdb, redistest.Prefix(), lease, max)
+		q.Block = 50 * time.Millisecond
+		return q
+	})
+}
+
+func runSuite(t *testing.T, newQueue factory) {
+	for tname, test := range map[string]func(*testing.T, factory){
+		"EnqueueTakeAck":             testEnqueueTakeAck,
+		"WorkersTakeOnlyWhatTheyCan": testWorkersTakeOnlyWhatTheyCanRun,
+		"FullQueue":                  testFullQueue,
+		"TakeOverAfterLease":         testTakeOverAfterLease,
+		"RenewAndRelease":            testRenewAndRelease,
+		"EachJobToOneWorker":         testEachJobToOneWorker,
+	} {
+		t.Run(tname, func(t *testing.T) { test(t, newQueue) })
 	}
 }
 

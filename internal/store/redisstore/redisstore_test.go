@@ -82,3 +82,15 @@ func TestDeliveredWritesDoNotReloadEverything(t *testing.T) {
 	})
 	mu.Lock()
 }
+
+// The record store on a three-node Redis Cluster: a write and its version
+// bump share a hash slot, so nothing answers CROSSSLOT.
+func TestConformanceOnCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	rdb := cluster.Client(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s := New(rdb, "cluster:"+prefixFor(t), nil)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, true)
+}

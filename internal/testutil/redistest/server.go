@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,13 +19,14 @@ import (
 // the test may kill and start again: the shared Redis of URL() must never be
 // killed under other tests.
 type Server struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
-	aof  bool
-	cmd  *exec.Cmd
-	log  bytes.Buffer
+	t       testing.TB
+	bin     string
+	dir     string
+	port    int
+	aof     bool
+	cluster bool
+	cmd     *exec.Cmd
+	log     bytes.Buffer
 }
 
 // ServerOptions configure StartServer.
@@ -32,6 +34,8 @@ type ServerOptions struct {
 	// AppendOnly keeps the data in an append-only file, so that a restart
 	// after Kill finds it again; without it a restart is empty.
 	AppendOnly bool
+	// cluster starts the server in cluster mode (StartCluster).
+	cluster bool
 }
 
 // StartServer starts a redis-server for t and stops it when t ends. Where
@@ -46,7 +50,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 		}
 		t.Skipf("redis-server is not installed: %v (set CI=true to make this a failure)", err)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), aof: opts.AppendOnly}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), aof: opts.AppendOnly, cluster: opts.cluster}
 	s.Start()
 	t.Cleanup(func() { s.Kill() })
 	return s
@@ -68,10 +72,13 @@ func (s *Server) Start() {
 	if s.aof {
 		aof = "yes"
 	}
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
 		"--save", "", "--appendonly", aof, "--appendfsync", "always",
-		"--protected-mode", "yes", "--logfile", "")
+		"--protected-mode", "yes", "--logfile", ""}
+	if s.cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout = &s.log
 	cmd.Stderr = &s.log
 	if err := cmd.Start(); err != nil {
@@ -114,4 +121,76 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Cluster is a Redis Cluster of three masters of a test's own.
+type Cluster struct {
+	Nodes []*Server
+}
+
+// StartCluster starts three redis-server processes with cluster mode on,
+// joins them into one cluster (redis-cli --cluster create, no replicas)
+// and waits until it serves every slot. Missing tools skip the test on a
+// developer machine and fail it in CI.
+func StartCluster(t testing.TB) *Cluster {
+	t.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redis-cli is not installed (required in CI): %v", err)
+		}
+		t.Skipf("redis-cli is not installed: %v", err)
+	}
+	c := &Cluster{}
+	for range 3 {
+		c.Nodes = append(c.Nodes, StartServer(t, ServerOptions{cluster: true}))
+	}
+	args := []string{"--cluster", "create"}
+	for _, n := range c.Nodes {
+		args = append(args, n.Addr())
+	}
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr()}})
+	defer rdb.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, err := rdb.ClusterInfo(context.Background()).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster is not ready: %v %s", err, info)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return c
+}
+
+// URL is the cluster's address as GATEWAY_REDIS_URL takes it with
+// GATEWAY_REDIS_MODE=cluster.
+func (c *Cluster) URL() string {
+	u := "redis://" + c.Nodes[0].Addr()
+	for i, n := range c.Nodes[1:] {
+		sep := "&"
+		if i == 0 {
+			sep = "?"
+		}
+		u += sep + "addr=" + n.Addr()
+	}
+	return u
+}
+
+// Client is a cluster client for the test.
+func (c *Cluster) Client(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	var addrs []string
+	for _, n := range c.Nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
 }
