@@ -49,13 +49,17 @@ func (o *s3Origin) serve(w http.ResponseWriter, r *http.Request) error {
 	if !objects.ValidKey(key) {
 		return objectNotFound(objectPath)
 	}
-	opts, err := readConditions(r)
-	if err != nil {
-		return err
-	}
+	opts := readConditions(r)
 	ranges, multi := parseRanges(r.Header.Get("Range"))
 	if multi {
-		return o.serveRanges(w, r, key, opts, ranges)
+		info, parts, err := o.resolveRanges(w, r, key, ranges)
+		if err != nil {
+			return err
+		}
+		if len(parts) > 1 {
+			return o.serveParts(w, r, key, opts, info, parts)
+		}
+		ranges = parts
 	}
 	ifRange := r.Header.Get("If-Range")
 	if len(ranges) == 1 {
@@ -69,7 +73,7 @@ func (o *s3Origin) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	obj, err := o.store.Get(r.Context(), key, opts)
 	if errors.Is(err, objects.ErrPreconditionFailed) && ifRange != "" && opts.Range != nil {
-		opts, _ = readConditions(r)
+		opts = readConditions(r)
 		obj, err = o.store.Get(r.Context(), key, opts)
 	}
 	var re *objects.RangeError
@@ -165,7 +169,7 @@ func (o *s3Origin) readError(w http.ResponseWriter, r *http.Request, objectPath 
 
 // readConditions reads the conditional headers into read options; dates
 // that do not parse are ignored, as RFC 9110 says.
-func readConditions(r *http.Request) (objects.ReadOptions, error) {
+func readConditions(r *http.Request) objects.ReadOptions {
 	var opts objects.ReadOptions
 	opts.IfMatch = r.Header.Get("If-Match")
 	opts.IfNoneMatch = r.Header.Get("If-None-Match")
@@ -179,7 +183,7 @@ func readConditions(r *http.Request) (objects.ReadOptions, error) {
 			opts.IfUnmodifiedSince = t
 		}
 	}
-	return opts, nil
+	return opts
 }
 
 // withIfRange adds If-Range's version to opts as a precondition: an
@@ -249,13 +253,14 @@ func parseRanges(header string) (ranges []objects.ByteRange, multi bool) {
 	return ranges, len(ranges) > 1
 }
 
-// serveRanges answers several ranges: the object's size first (a HEAD),
-// then one ranged read per range into a multipart/byteranges body.
-func (o *s3Origin) serveRanges(w http.ResponseWriter, r *http.Request, key string, opts objects.ReadOptions, ranges []objects.ByteRange) error {
+// resolveRanges places several ranges in the object (a HEAD tells its
+// size), dropping those outside it: none left is 416, as are more than
+// maxRanges.
+func (o *s3Origin) resolveRanges(w http.ResponseWriter, r *http.Request, key string, ranges []objects.ByteRange) (objects.Info, []objects.ByteRange, error) {
 	objectPath := r.URL.Path
 	info, err := o.store.Stat(r.Context(), key)
 	if err != nil {
-		return o.readError(w, r, objectPath, err)
+		return info, nil, o.readError(w, r, objectPath, err)
 	}
 	var parts []objects.ByteRange
 	for _, rg := range ranges {
@@ -265,48 +270,36 @@ func (o *s3Origin) serveRanges(w http.ResponseWriter, r *http.Request, key strin
 	}
 	switch {
 	case len(parts) == 0:
-		return o.readError(w, r, objectPath, &objects.RangeError{Size: info.Size})
+		return info, nil, o.readError(w, r, objectPath, &objects.RangeError{Size: info.Size})
 	case len(parts) > maxRanges:
-		return server.Errorf(http.StatusRequestedRangeNotSatisfiable, CodeRangeNotSatisfiable,
+		return info, nil, server.Errorf(http.StatusRequestedRangeNotSatisfiable, CodeRangeNotSatisfiable,
 			"at most %d ranges may be asked for at once", maxRanges).
 			WithHeader("Content-Range", fmt.Sprintf("bytes */%d", info.Size))
-	case len(parts) == 1:
-		opts.Range = &parts[0]
-		r.Header.Del("Range")
-		obj, err := o.store.Get(r.Context(), key, opts)
-		if err != nil {
-			return o.readError(w, r, objectPath, err)
-		}
-		defer obj.Close()
-		h := w.Header()
-		o.setHeaders(h, objectPath, obj.Info)
-		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", obj.Range.Start, obj.Range.Start+obj.Range.Length-1, obj.Info.Size))
-		h.Set("Content-Length", strconv.FormatInt(obj.Range.Length, 10))
-		w.WriteHeader(http.StatusPartialContent)
-		if r.Method != http.MethodHead {
-			_, _ = io.Copy(w, obj)
-		}
-		return nil
 	}
+	return info, parts, nil
+}
+
+// serveParts answers several ranges with a multipart/byteranges body, one
+// ranged read each, every one of the version the conditions were checked
+// against.
+func (o *s3Origin) serveParts(w http.ResponseWriter, r *http.Request, key string, opts objects.ReadOptions, info objects.Info, parts []objects.ByteRange) error {
 	// Conditions first, so that a 304 or 412 is answered before any part.
 	probe := opts
 	probe.Range = &objects.ByteRange{Start: 0, Length: 1}
 	first, err := o.store.Get(r.Context(), key, probe)
 	if err != nil {
-		return o.readError(w, r, objectPath, err)
+		return o.readError(w, r, r.URL.Path, err)
 	}
 	first.Close()
 	h := w.Header()
-	o.setHeaders(h, objectPath, info)
+	o.setHeaders(h, r.URL.Path, info)
 	ct := h.Get("Content-Type")
-	mw := multipart.NewWriter(io.Discard)
+	mw := multipart.NewWriter(w) // writes nothing before its first part
 	h.Set("Content-Type", "multipart/byteranges; boundary="+mw.Boundary())
 	w.WriteHeader(http.StatusPartialContent)
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	mw = multipart.NewWriter(w)
-	_ = mw.SetBoundary(strings.TrimPrefix(h.Get("Content-Type"), "multipart/byteranges; boundary="))
 	ifMatch := objects.ReadOptions{IfMatch: info.ETag}
 	for _, p := range parts {
 		part, err := mw.CreatePart(textproto.MIMEHeader{
@@ -314,16 +307,15 @@ func (o *s3Origin) serveRanges(w http.ResponseWriter, r *http.Request, key strin
 			"Content-Range": {fmt.Sprintf("bytes %d-%d/%d", p.Start, p.Start+p.Length-1, info.Size)},
 		})
 		if err != nil {
-			return nil
+			return nil // the client went away
 		}
-		// Every part from the same version of the object.
 		ifMatch.Range = &p
 		obj, err := o.store.Get(r.Context(), key, ifMatch)
 		if err != nil {
 			server.Log(r).Warn("reading a range from S3 failed mid-answer", "err", err)
 			panic(http.ErrAbortHandler)
 		}
-		_, err = io.Copy(part, obj)
+		err = copyObject(part, obj)
 		obj.Close()
 		if err != nil {
 			panic(http.ErrAbortHandler)
