@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 // Server is a redis-server process of a test's own, on a loopback port, that
@@ -50,7 +52,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 		}
 		t.Skipf("redis-server is not installed: %v (set CI=true to make this a failure)", err)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), aof: opts.AppendOnly, cluster: opts.cluster}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: testutil.FreePort(t), aof: opts.AppendOnly, cluster: opts.cluster}
 	s.Start()
 	t.Cleanup(func() { s.Kill() })
 	return s
@@ -111,16 +113,6 @@ func (s *Server) Kill() {
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
 	s.cmd = nil
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Cluster is a Redis Cluster of three masters of a test's own.

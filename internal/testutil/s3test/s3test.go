@@ -33,6 +33,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 // Version is the versitygw release the tests are written against.
@@ -88,7 +90,7 @@ func Start(t testing.TB) *Server {
 	// The port is free when chosen but could be taken before versitygw binds
 	// it: try again on another one when versitygw exits at once.
 	for attempt := 1; ; attempt++ {
-		s.port = freePort(t)
+		s.port = testutil.FreePort(t)
 		err := s.start()
 		if err == nil {
 			break
@@ -256,16 +258,6 @@ func firstExecutable(dirs []string) string {
 		}
 	}
 	return ""
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func randomHex(n int) string {
