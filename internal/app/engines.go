@@ -19,6 +19,9 @@ import (
 // its conversions fail with a message naming the Debian package while the
 // gateway and every other engine work. Engines that keep processes warm start
 // them on first use, or all at once in Run (warmEngines).
+//
+// The order of the engines here is their preference order; engineCatalog
+// lists the same engines in the same order, so change both together.
 func (a *App) registerEngines(reg *engine.Registry) {
 	cfg := a.Config.Engines
 	// Chromium first: it renders HTML more faithfully than LibreOffice, so
@@ -63,6 +66,28 @@ func (a *App) registerEngines(reg *engine.Registry) {
 	// box. Registered after the external engines, which handle more formats.
 	reg.Register(imagego.New(imagego.Config{}))
 	reg.Register(archive.Engine{})
+}
+
+// engineCatalog returns a registry of every engine the gateway knows, in
+// the preference order of registerEngines, whether this machine has it or
+// not, and with nothing started: the external engines are registered as
+// unavailable with their static conversions (libvips with those of a build
+// that writes every format it may handle), the pure-Go ones as installed,
+// since they hold no process. An instance that runs no engines (an edge)
+// asks it what the jobs it enqueues need (Registry.Need), which is then
+// what a worker with every engine would pick.
+//
+// Keep the engines and their order the same as in registerEngines.
+func engineCatalog() *engine.Registry {
+	reg := engine.NewRegistry()
+	reg.RegisterUnavailable(chrome.Name, chrome.Package, chrome.Conversions())
+	reg.RegisterUnavailable(office.Name, office.Package, office.Conversions())
+	reg.RegisterUnavailable(media.Name, media.Package, media.Conversions())
+	reg.RegisterUnavailable(pdfengine.Name, pdfengine.Package, pdfengine.Conversions())
+	reg.RegisterUnavailable(vips.Name, vips.Package, vips.Conversions())
+	reg.Register(imagego.New(imagego.Config{}))
+	reg.Register(archive.Engine{})
+	return reg
 }
 
 // warmEngines starts the warm engine processes in the background, so that

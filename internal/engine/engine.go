@@ -80,6 +80,14 @@ type Starter interface {
 	Start(ctx context.Context) error
 }
 
+// BuiltIn is implemented by engines that need no outside program (pure Go),
+// so that every instance of the gateway has them. The registry leaves them
+// out of Families, and a task one of them can do needs no family: any
+// worker runs it.
+type BuiltIn interface {
+	BuiltIn()
+}
+
 // Engines holding processes or temporary files also implement io.Closer;
 // Registry.Close calls it on shutdown.
 var _ io.Closer = (*Registry)(nil)

@@ -164,6 +164,126 @@ func (r *Registry) Formats() []Conversion {
 	return slices.CompactFunc(all, func(a, b Conversion) bool { return a == b })
 }
 
+// MergeFormats merges conversion lists such as several instances' Formats
+// into one, sorted as Formats sorts: by operation, input and output, then
+// in the order the engines first appear. A conversion several lists share
+// is kept once per engine (the first engine_version seen), so an instance
+// that answers for a fleet lists each engine that can do it once.
+func MergeFormats(lists ...[]Conversion) []Conversion {
+	var all []Conversion
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	slices.SortStableFunc(all, func(a, b Conversion) int {
+		return cmp.Or(
+			cmp.Compare(a.Operation, b.Operation),
+			cmp.Compare(a.Input, b.Input),
+			cmp.Compare(a.Output, b.Output),
+		)
+	})
+	type key struct{ op, in, out, engine string }
+	seen := make(map[key]bool, len(all))
+	out := all[:0]
+	for _, c := range all {
+		k := key{c.Operation, c.Input, c.Output, c.Engine}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	return slices.Clip(out)
+}
+
+// Families lists, sorted, the names of the installed engines that are not
+// BuiltIn: what a worker announces it can run, and what Need answers.
+func (r *Registry) Families() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var fams []string
+	for i := range r.entries {
+		if e := &r.entries[i]; e.eng != nil && !e.builtIn() {
+			fams = append(fams, e.name)
+		}
+	}
+	slices.Sort(fams)
+	return slices.Compact(fams)
+}
+
+// Need is the family a task with operation op from format in to format
+// out needs a worker to have; formats are normalised as Lookup does, and an
+// empty out means "same as in". It answers "" when any instance can run the
+// task: when an installed BuiltIn engine can do it, or when no registered
+// engine, installed or not, can (the task fails the same everywhere). Else
+// it names the first registered engine that can, installed or not: the one
+// a worker with every engine would pick.
+//
+// An empty in is a format not known yet (a file whose name is only known
+// once it is downloaded). Need then looks at every engine that can do op to
+// out from some format, and names it only when it is one engine and not a
+// built-in one; else "".
+//
+// A registry meant to compute needs holds every engine the gateway knows,
+// in the preference order of a real one, whether or not it runs here.
+func (r *Registry) Need(op, in, out string) string {
+	return r.NeedNamed("", op, in, out)
+}
+
+// NeedNamed is Need restricted to the engine called name, as LookupNamed is
+// for tasks that set the "engine" option. An empty name means any engine.
+func (r *Registry) NeedNamed(name, op, in, out string) string {
+	op = strings.ToLower(strings.TrimSpace(op))
+	in, out = NormalizeFormat(in), NormalizeFormat(out)
+	if out == "" {
+		out = in
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var first *entry
+	single := true
+	for i := range r.entries {
+		e := &r.entries[i]
+		if name != "" && !strings.EqualFold(name, e.name) {
+			continue
+		}
+		if in == "" && !e.supportsSomeInput(op, out) || in != "" && !e.supports(op, in, out) {
+			continue
+		}
+		if e.builtIn() {
+			return ""
+		}
+		switch {
+		case first == nil:
+			first = e
+		case first.name != e.name:
+			single = false
+		}
+	}
+	if first == nil || in == "" && !single {
+		return ""
+	}
+	return first.name
+}
+
+// supportsSomeInput reports whether e can do op to out from some input
+// format; an empty out asks for an operation that keeps the format.
+func (e *entry) supportsSomeInput(op, out string) bool {
+	for _, c := range e.convs {
+		if c.Operation != op {
+			continue
+		}
+		if out == "" && (c.Input == c.Output || c.Input == AnyFormat) || out != "" && c.Output == out {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *entry) builtIn() bool {
+	_, ok := e.eng.(BuiltIn)
+	return ok
+}
+
 // Missing lists the engines registered as unavailable, in registration order,
 // for a start-up log line or a health page.
 func (r *Registry) Missing() []Missing {

@@ -14,7 +14,13 @@ import (
 // runner treats it like any conversion.
 type Engine struct{}
 
-var _ engine.Engine = Engine{}
+var (
+	_ engine.Engine  = Engine{}
+	_ engine.BuiltIn = Engine{}
+)
+
+// BuiltIn marks the engine as pure Go: every instance has it.
+func (Engine) BuiltIn() {}
 
 func (Engine) Name() string { return "archive" }
 

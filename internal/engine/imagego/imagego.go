@@ -42,7 +42,10 @@ type Engine struct {
 	limits limits
 }
 
-var _ engine.Engine = (*Engine)(nil)
+var (
+	_ engine.Engine  = (*Engine)(nil)
+	_ engine.BuiltIn = (*Engine)(nil)
+)
 
 // New returns an engine with the given limits.
 func New(cfg Config) *Engine {
@@ -55,6 +58,9 @@ func New(cfg Config) *Engine {
 	}
 	return &Engine{limits: l}
 }
+
+// BuiltIn marks the engine as pure Go: every instance has it.
+func (e *Engine) BuiltIn() {}
 
 // Name is the value reported as a task's "engine".
 func (e *Engine) Name() string { return "imagego" }

@@ -127,17 +127,31 @@ func (e *Engine) Formats() []string { return append([]string(nil), e.formats...)
 
 // Conversions: convert and thumbnail between every pair of detected
 // formats; optimize for jpg, png and webp.
-func (e *Engine) Conversions() []engine.Conversion {
+func (e *Engine) Conversions() []engine.Conversion { return conversions(e.formats) }
+
+// Conversions lists what the engine does with a libvips that saves every
+// format it may handle (png, jpg, webp, gif, tiff, avif, heic): a superset
+// of any installed engine's Conversions, which keeps only the formats its
+// libvips build writes. It describes the engine where it is not installed.
+func Conversions() []engine.Conversion {
+	var formats []string
+	for _, c := range candidates {
+		formats = append(formats, c.format)
+	}
+	return conversions(formats)
+}
+
+func conversions(formats []string) []engine.Conversion {
 	var cs []engine.Conversion
-	for _, in := range e.formats {
-		for _, out := range e.formats {
+	for _, in := range formats {
+		for _, out := range formats {
 			if in != out {
 				cs = append(cs, engine.Conversion{Operation: "convert", Input: in, Output: out})
 			}
 			cs = append(cs, engine.Conversion{Operation: "thumbnail", Input: in, Output: out})
 		}
 	}
-	for _, f := range e.formats {
+	for _, f := range formats {
 		if f == "jpg" || f == "png" || f == "webp" {
 			cs = append(cs, engine.Conversion{Operation: "optimize", Input: f, Output: f})
 		}

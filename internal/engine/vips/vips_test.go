@@ -194,3 +194,20 @@ func TestMissingVips(t *testing.T) {
 		t.Fatal("vips missing in CI")
 	}
 }
+
+// The package's Conversions describe a libvips that writes every candidate
+// format: a superset of what an installed one detects.
+func TestConversionsSuperset(t *testing.T) {
+	all := Conversions()
+	if !slices.Contains(all, engine.Conversion{Operation: "convert", Input: "png", Output: "avif"}) ||
+		!slices.Contains(all, engine.Conversion{Operation: "optimize", Input: "webp", Output: "webp"}) ||
+		slices.Contains(all, engine.Conversion{Operation: "convert", Input: "png", Output: "png"}) {
+		t.Errorf("unexpected static list: %v", all)
+	}
+	e := newEngine(t, Config{})
+	for _, c := range e.Conversions() {
+		if !slices.Contains(all, c) {
+			t.Errorf("installed engine does %v, missing from Conversions()", c)
+		}
+	}
+}
