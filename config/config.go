@@ -254,6 +254,9 @@ func (c *Config) validate() []error {
 	c.SignedURL.validate(bad)
 
 	c.Jobs.validate(bad)
+	if c.Embedded() && c.Jobs.WorkerCount() == 0 {
+		bad("JOBS_WORKERS", "0 needs GATEWAY_REDIS_URL: without a shared queue, no other process runs this instance's jobs")
+	}
 	return errs
 }
 

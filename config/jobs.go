@@ -11,10 +11,19 @@ import (
 
 // Jobs configures running conversion jobs and keeping their outputs.
 type Jobs struct {
-	// Workers is the number of jobs run at once; 0 means one per CPU.
-	Workers int `env:"WORKERS"`
-	// QueueSize is how many jobs may wait; a full queue answers 429.
-	QueueSize   int           `env:"QUEUE_SIZE" envDefault:"64"`
+	// Workers is the number of jobs this instance runs at once; unset
+	// means one per CPU, 0 none (an edge on a shared queue: it submits
+	// jobs and waits for the workers to run them).
+	Workers *int `env:"WORKERS"`
+	// QueueSize is how many jobs may wait besides the running ones (on a
+	// shared queue: how many may be queued or running in all); a full
+	// queue answers 429.
+	QueueSize int `env:"QUEUE_SIZE" envDefault:"64"`
+	// Lease is how long a job stays with a worker that stopped renewing
+	// its lease (it died) before another worker takes it over and runs it
+	// again; MaxAttempts bounds how often a job is begun.
+	Lease       time.Duration `env:"LEASE" envDefault:"30s"`
+	MaxAttempts int           `env:"MAX_ATTEMPTS" envDefault:"3"`
 	TaskTimeout time.Duration `env:"TASK_TIMEOUT" envDefault:"5m"`
 	JobTimeout  time.Duration `env:"JOB_TIMEOUT" envDefault:"15m"`
 	// WorkDir holds running jobs' scratch files; empty means the system
@@ -47,8 +56,14 @@ type Jobs struct {
 const maxPreviousSecrets = 15
 
 func (j Jobs) validate(bad func(name, format string, args ...any)) {
-	if j.Workers < 0 || j.Workers > 1024 {
-		bad("JOBS_WORKERS", "must be between 0 (one per CPU) and 1024")
+	if j.Workers != nil && (*j.Workers < 0 || *j.Workers > 1024) {
+		bad("JOBS_WORKERS", "must be between 0 (run no jobs here) and 1024")
+	}
+	if j.Lease < time.Second || j.Lease > time.Hour {
+		bad("JOBS_LEASE", "must be between 1s and 1h")
+	}
+	if j.MaxAttempts < 1 || j.MaxAttempts > 100 {
+		bad("JOBS_MAX_ATTEMPTS", "must be between 1 and 100")
 	}
 	if j.QueueSize < 1 || j.QueueSize > 1_000_000 {
 		bad("JOBS_QUEUE_SIZE", "must be between 1 and 1000000")
@@ -89,12 +104,12 @@ func (j Jobs) PreviousOutputSecrets() []string {
 	return out
 }
 
-// WorkerCount is Workers with 0 resolved to the number of CPUs.
+// WorkerCount is Workers, unset resolved to the number of CPUs.
 func (j Jobs) WorkerCount() int {
-	if j.Workers == 0 {
+	if j.Workers == nil {
 		return runtime.NumCPU()
 	}
-	return j.Workers
+	return *j.Workers
 }
 
 // OutputPath is the directory of file outputs, defaulting under dataDir;

@@ -14,8 +14,8 @@ func TestJobsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := c.Jobs
-	if j.WorkerCount() != runtime.NumCPU() || j.QueueSize != 64 {
-		t.Errorf("workers %d queue %d", j.WorkerCount(), j.QueueSize)
+	if j.WorkerCount() != runtime.NumCPU() || j.QueueSize != 64 || j.Lease != 30*time.Second || j.MaxAttempts != 3 {
+		t.Errorf("workers %d queue %d lease %v attempts %d", j.WorkerCount(), j.QueueSize, j.Lease, j.MaxAttempts)
 	}
 	if j.TaskTimeout != 5*time.Minute || j.JobTimeout != 15*time.Minute || j.OutputTTL != 24*time.Hour {
 		t.Errorf("timeouts %v %v ttl %v", j.TaskTimeout, j.JobTimeout, j.OutputTTL)
@@ -38,11 +38,14 @@ func TestJobsSettings(t *testing.T) {
 		"GATEWAY_JOBS_OUTPUT_DIR":    "/shared/out",
 		"GATEWAY_JOBS_OUTPUT_TTL":    "1h",
 		"GATEWAY_JOBS_OUTPUT_SECRET": "0123456789abcdef-shared",
+		"GATEWAY_JOBS_LEASE":         "10s",
+		"GATEWAY_JOBS_MAX_ATTEMPTS":  "5",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Jobs{Workers: 3, QueueSize: 7, TaskTimeout: 30 * time.Second, JobTimeout: 2 * time.Minute,
+	three := 3
+	want := Jobs{Workers: &three, QueueSize: 7, Lease: 10 * time.Second, MaxAttempts: 5, TaskTimeout: 30 * time.Second, JobTimeout: 2 * time.Minute,
 		WorkDir: "/tmp/w", OutputDir: "/shared/out", OutputRedirect: "gateway", OutputTTL: time.Hour, OutputSecret: "0123456789abcdef-shared"}
 	if !reflect.DeepEqual(c.Jobs, want) {
 		t.Errorf("got %+v, want %+v", c.Jobs, want)
@@ -55,6 +58,9 @@ func TestJobsSettings(t *testing.T) {
 func TestJobsInvalid(t *testing.T) {
 	tests := []struct{ name, value string }{
 		{"GATEWAY_JOBS_WORKERS", "-1"},
+		{"GATEWAY_JOBS_WORKERS", "0"}, // without Redis, nobody would run the jobs
+		{"GATEWAY_JOBS_LEASE", "100ms"},
+		{"GATEWAY_JOBS_MAX_ATTEMPTS", "0"},
 		{"GATEWAY_JOBS_QUEUE_SIZE", "0"},
 		{"GATEWAY_JOBS_TASK_TIMEOUT", "0s"},
 		{"GATEWAY_JOBS_JOB_TIMEOUT", "-5m"},
@@ -69,6 +75,16 @@ func TestJobsInvalid(t *testing.T) {
 		if err != nil && tt.name == "GATEWAY_JOBS_OUTPUT_SECRET" && strings.Contains(err.Error(), tt.value) {
 			t.Errorf("the error repeats the secret: %v", err)
 		}
+	}
+}
+
+func TestJobsNoWorkersOnSharedQueue(t *testing.T) {
+	c, err := LoadFrom(map[string]string{"GATEWAY_JOBS_WORKERS": "0", "GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/0", "GATEWAY_ADMIN_TOKEN": "0123456789abcdef0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Jobs.WorkerCount() != 0 {
+		t.Errorf("workers %d, want 0", c.Jobs.WorkerCount())
 	}
 }
 

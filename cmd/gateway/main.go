@@ -14,6 +14,7 @@ const usage = `usage: gateway [command]
 
 commands:
   serve     run the gateway (the default)
+  worker    run conversion jobs from the shared queue (gateway worker --help)
   sign      sign a URL, token or upload (gateway sign --help)
   healthcheck  exit 0 when the local gateway answers /healthz
   version   print the version
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args)
+	case "worker":
+		return runWorker(ctx, args)
 	case "healthcheck":
 		return runHealthcheck(args)
 	case "sign":

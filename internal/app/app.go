@@ -25,6 +25,7 @@ import (
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/proxy"
+	"github.com/signedgate/gateway/internal/queue"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/server/tcpmore"
@@ -63,14 +64,22 @@ type App struct {
 	Engines *engine.Registry
 	// Outputs keeps job outputs and serves them at signed URLs.
 	Outputs *outputs.Store
-	// Jobs runs conversion jobs.
+	// Jobs submits conversion jobs and, with workers, runs them.
 	Jobs *jobs.Service
+	// Roster lists the live worker processes (and announces this one when
+	// it runs jobs).
+	Roster queue.Roster
 	// SignedURLBases are the signed-URL bases; ResultCache keeps the
 	// results of signed URLs with a cache_key.
 	SignedURLBases *signedurl.Repo
 	ResultCache    *cache.Cache
 
 	redisConn *redisstore.Conn // Redis with its breaker; nil in embedded mode
+	// worker: the instance is a gateway worker (AsWorker).
+	worker bool
+	// jobsDone ends when the job service has shut down after Run's context
+	// ended.
+	jobsDone chan struct{}
 
 	// now is the clock of every part of the instance.
 	now     func() time.Time
@@ -85,6 +94,10 @@ type Option func(*App)
 // WithClock gives the instance a clock other than time.Now: tests move it
 // on instead of waiting, each instance with its own.
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
+
+// AsWorker makes the instance a worker (gateway worker): it runs jobs from
+// the shared queue and serves only /healthz, /readyz and /metrics.
+func AsWorker() Option { return func(a *App) { a.worker = true } }
 
 // New builds an instance from cfg. Close releases what it opened.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (a *App, err error) {
@@ -141,13 +154,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	// Each part of the gateway mounts its routes; the order is the order of
 	// Hosts and Paths routers.
-	for _, mount := range []func(*Mount) error{
+	mounts := []func(*Mount) error{
 		a.mountBuckets,
 		a.mountDelivery,
 		a.mountJobs,
 		a.mountSignedURL, // before uploads: a base's exact path wins over asset URLs
 		a.mountUpload,
-	} {
+	}
+	if a.worker {
+		if cfg.Embedded() {
+			return nil, errors.New("gateway worker needs GATEWAY_REDIS_URL: it takes its jobs from the shared queue")
+		}
+		if cfg.Jobs.WorkerCount() == 0 {
+			return nil, errors.New("gateway worker needs GATEWAY_JOBS_WORKERS of at least 1")
+		}
+		mounts = []func(*Mount) error{a.mountJobs}
+	}
+	for _, mount := range mounts {
 		if err := mount(m); err != nil {
 			return nil, err
 		}
@@ -256,10 +279,34 @@ func (a *App) Run(ctx context.Context) error {
 	if !a.Config.Embedded() {
 		mode = "redis"
 	}
-	a.warmEngines(ctx)
+	if a.Jobs.Workers() > 0 {
+		a.warmEngines(ctx)
+	}
 	a.servePprof(ctx)
-	a.Log.Info("gateway listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "mode", mode)
-	return a.Serve(ctx, ln)
+	a.shutdownJobsWith(ctx)
+	if a.worker {
+		a.Log.Info("gateway worker listening", "addr", ln.Addr().String(), "workers", a.Jobs.Workers(),
+			"families", a.Engines.Families())
+	} else {
+		a.Log.Info("gateway listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "mode", mode)
+	}
+	err = a.Serve(ctx, ln)
+	<-a.jobsDone
+	return err
+}
+
+// shutdownJobsWith stops the job service's workers when ctx ends, at the
+// same time as the server drains: running jobs get GATEWAY_SHUTDOWN_TIMEOUT
+// to finish, then go back to the queue.
+func (a *App) shutdownJobsWith(ctx context.Context) {
+	a.jobsDone = make(chan struct{})
+	go func() {
+		defer close(a.jobsDone)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		a.Jobs.Shutdown(sctx)
+	}()
 }
 
 // Close releases the store and connections, last opened first.

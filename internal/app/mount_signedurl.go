@@ -53,6 +53,6 @@ func (r jobRunner) Submit(spec *jobspec.Job) (signedurl.Job, error) {
 	return runningJob{j}, nil
 }
 
-type runningJob struct{ *jobs.Job }
+type runningJob struct{ *jobs.Handle }
 
-func (j runningJob) Status() signedurl.Status { return j.Job.Status() }
+func (j runningJob) Status() signedurl.Status { return j.Handle.Status() }

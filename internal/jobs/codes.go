@@ -23,6 +23,13 @@ const (
 	CodeConversionFailed     = engine.CodeConversionFailed
 	// CodeCancelled: the gateway shut down while the job ran.
 	CodeCancelled = "CANCELLED"
+	// CodeJobLost: the job's state is gone (it expired, or the shared
+	// store lost its data); nothing tells whether it ran. Retrying is safe.
+	CodeJobLost = "JOB_LOST"
+	// CodeTooManyAttempts: the job was begun as many times as it may be,
+	// each time on a worker that stopped answering while it ran (a file
+	// that crashes its engine, say); it is not tried again.
+	CodeTooManyAttempts = "TOO_MANY_ATTEMPTS"
 	// CodeInternal: the gateway failed (output store down, a bug).
 	CodeInternal = "INTERNAL_ERROR"
 	// CodeInsufficientStorage: the gateway's disk is full; nothing of the
@@ -55,6 +62,7 @@ var inputFault = map[string]bool{
 	CodeBucketNotFound:                  true,
 	CodeObjectNotFound:                  true,
 	CodeACLNotSupported:                 true,
+	CodeTooManyAttempts:                 true,
 }
 
 // taskError is a failed task's public code and message, with a private

@@ -115,7 +115,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 }
 
 // submit decodes a job's JSON and submits it.
-func (h *harness) submit(t *testing.T, jobJSON string) *Job {
+func (h *harness) submit(t *testing.T, jobJSON string) *Handle {
 	t.Helper()
 	spec, err := jobspec.Decode([]byte(jobJSON))
 	if err != nil {
@@ -134,7 +134,7 @@ func (h *harness) run(t *testing.T, jobJSON string) Status {
 	return wait(t, h.submit(t, jobJSON))
 }
 
-func wait(t *testing.T, j *Job) Status {
+func wait(t *testing.T, j *Handle) Status {
 	t.Helper()
 	select {
 	case <-j.Done():

@@ -10,11 +10,15 @@ import (
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
 )
 
-// Job is one submitted job. Its state changes under mu; Status copies it.
+// Job is a job as the worker running it holds it. Its state changes under
+// mu; Status copies it.
 type Job struct {
 	id   string
 	spec *jobspec.Job
 	done chan struct{}
+	// changed, if set, is called after each change of the status, outside
+	// the lock (the worker publishes the status from it).
+	changed func()
 
 	mu    sync.Mutex
 	st    Status
@@ -75,19 +79,41 @@ func newJob(spec *jobspec.Job, now time.Time) *Job {
 	return j
 }
 
+// restoreJob is the job of spec whose status, as Submit made it, is st: a
+// worker runs it with the job and task ids the submitter showed.
+func restoreJob(spec *jobspec.Job, st Status) *Job {
+	j := &Job{id: st.ID, spec: spec, done: make(chan struct{}), st: st, index: make(map[string]int, len(st.Tasks))}
+	j.st.Tasks = slices.Clone(st.Tasks)
+	for i, t := range j.st.Tasks {
+		j.index[t.Name] = i
+	}
+	return j
+}
+
 // task runs fn on the named task's status under the lock.
 func (j *Job) task(name string, fn func(t *TaskStatus)) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	fn(&j.st.Tasks[j.index[name]])
+	i, ok := j.index[name]
+	if ok {
+		fn(&j.st.Tasks[i])
+	}
+	j.mu.Unlock()
+	j.notify()
+}
+
+func (j *Job) notify() {
+	if j.changed != nil {
+		j.changed()
+	}
 }
 
 func (j *Job) start(now time.Time) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	now = now.UTC()
 	j.st.Status = StatusProcessing
 	j.st.StartedAt = &now
+	j.mu.Unlock()
+	j.notify()
 }
 
 func (j *Job) startTask(name string, now time.Time) {
@@ -166,6 +192,7 @@ func (j *Job) finish(now time.Time) {
 	j.st.EndedAt = &now
 	j.mu.Unlock()
 	close(j.done)
+	j.notify()
 }
 
 func (j *Job) endedAt() (time.Time, bool) {

@@ -16,11 +16,11 @@ import (
 
 // run executes j's tasks in dependency order, one at a time: the worker
 // limit bounds CPU and memory per job, and a job's tasks mostly wait on
-// each other anyway.
-func (s *Service) run(j *Job) {
+// each other anyway. The tasks left when runCtx ends fail with CANCELLED.
+func (s *Service) run(runCtx context.Context, j *Job) {
 	now := s.deps.Now
 	j.start(now())
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.JobTimeout)
+	ctx, cancel := context.WithTimeout(runCtx, s.cfg.JobTimeout)
 	defer cancel()
 	log := s.deps.Log.With("job_id", j.id)
 
@@ -48,7 +48,7 @@ func (s *Service) run(j *Job) {
 			te = failf(CodeInternal, "the gateway could not create a work directory", err)
 		case terr != nil:
 			te = failf(CodeInvalidInput, terr.Error(), nil)
-		case s.ctx.Err() != nil:
+		case runCtx.Err() != nil:
 			te = failf(CodeCancelled, "the gateway shut down before the task ran", nil)
 		case ctx.Err() != nil:
 			te = failf(CodeTimeout, fmt.Sprintf("the job took longer than %s", s.cfg.JobTimeout), nil)
@@ -60,7 +60,7 @@ func (s *Service) run(j *Job) {
 			for _, in := range t.Input {
 				inputs = append(inputs, files[in]...)
 			}
-			out, te = s.runTask(ctx, j, t, inputs, filepath.Join(workDir, strconv.Itoa(i)))
+			out, te = s.runTask(runCtx, ctx, j, t, inputs, filepath.Join(workDir, strconv.Itoa(i)))
 		}
 		if te = diskFull(te); te != nil {
 			failed[t.Name] = true
@@ -100,7 +100,8 @@ type taskOutput struct {
 }
 
 // runTask runs one task under the task timeout, in its own directory.
-func (s *Service) runTask(jobCtx context.Context, j *Job, t *jobspec.Task, inputs []engine.File, dir string) (out taskOutput, te *taskError) {
+// jobCtx is runCtx under the job's timeout.
+func (s *Service) runTask(runCtx, jobCtx context.Context, j *Job, t *jobspec.Task, inputs []engine.File, dir string) (out taskOutput, te *taskError) {
 	timeout := s.cfg.TaskTimeout
 	if secs, ok := t.Int("timeout"); ok && secs > 0 && time.Duration(secs)*time.Second < timeout {
 		timeout = time.Duration(secs) * time.Second
@@ -121,7 +122,7 @@ func (s *Service) runTask(jobCtx context.Context, j *Job, t *jobspec.Task, input
 		return out, nil
 	}
 	switch {
-	case s.ctx.Err() != nil:
+	case runCtx.Err() != nil:
 		return out, failf(CodeCancelled, "the gateway shut down while the task ran", err)
 	case jobCtx.Err() != nil && errors.Is(jobCtx.Err(), context.DeadlineExceeded):
 		return out, failf(CodeTimeout, fmt.Sprintf("the job took longer than %s", s.cfg.JobTimeout), err)

@@ -1,19 +1,22 @@
-// Package jobs owns running conversion jobs: a bounded queue and a fixed
-// number of workers (a full queue is refused with 429), the task graph of
+// Package jobs owns running conversion jobs: submitting them to the job
+// queue (a full queue is refused with 429), the workers that take them from
+// it with a lease they renew, a bounded number of attempts, the task graph of
 // each job run in order, each operation (imports, engine operations,
-// archive, export/url, the S3 imports and exports), timeouts, the job's work directory, and the status
-// snapshot in the API's JSON shape. Decoding and validating the payload is
-// jobspec's; converting is the engines'; keeping and serving the exported
-// files is outputs'.
+// archive, export/url, the S3 imports and exports), timeouts, the job's work
+// directory, and the status in the API's JSON shape, kept where every
+// instance reads it. Decoding and validating the payload is jobspec's;
+// converting is the engines'; keeping and serving the exported files is
+// outputs'; the queue and the shared states are queue's and jobstate's.
 package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,7 +25,9 @@ import (
 	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/fetch"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/jobstate"
 	"github.com/signedgate/gateway/internal/outputs"
+	"github.com/signedgate/gateway/internal/queue"
 	"github.com/signedgate/gateway/internal/server"
 )
 
@@ -31,70 +36,94 @@ const (
 	DefaultQueueSize   = 64
 	DefaultTaskTimeout = 5 * time.Minute
 	DefaultJobTimeout  = 15 * time.Minute
+	DefaultLease       = 30 * time.Second
+	DefaultMaxAttempts = 3
 )
 
-// Retention of ended jobs for Get: long enough for a client to poll the
-// status of a job it just ran; maxKept bounds memory under a flood.
-const (
-	retention = time.Hour
-	maxKept   = 10000
-)
+// retention is how long an ended job's status stays readable: long enough
+// for a client to poll the status of a job it just ran.
+const retention = time.Hour
 
 // CodeQueueFull is the code of a submit refused because the queue is full.
 const CodeQueueFull = "QUEUE_FULL"
 
 // Config bounds the service.
 type Config struct {
-	// Workers is the number of jobs run at once (default: number of CPUs).
+	// Workers is the number of jobs this instance runs at once; 0 runs
+	// none (an edge that only submits, on a shared queue).
 	Workers int
-	// QueueSize is the number of jobs that may wait for a worker.
+	// QueueSize bounds the jobs queued or running.
 	QueueSize int
 	// TaskTimeout bounds each task, JobTimeout the whole job.
 	TaskTimeout, JobTimeout time.Duration
 	// WorkDir holds each running job's scratch directory.
 	WorkDir string
+	// Lease is how long a job stays with a worker that stopped renewing
+	// its lease before another worker takes it over; MaxAttempts bounds
+	// how often a job is begun.
+	Lease       time.Duration
+	MaxAttempts int
+	// Poll is how often a submitted job's state is read when no change was
+	// signalled (1 s): a lost signal costs at most that.
+	Poll time.Duration
+	// Name names this process's workers on the queue (queue consumers
+	// "<Name>-<n>"); empty: the host name and the process id.
+	Name string
 }
 
 // Deps are what the service uses.
 type Deps struct {
 	Registry *engine.Registry
-	Fetch    *fetch.Client
-	Outputs  *outputs.Store
-	Metrics  *server.Metrics // may be nil
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Catalog names the engine families jobs need (see Needs): every
+	// engine the gateway knows, installed here or not. Nil: Registry.
+	Catalog *engine.Registry
+	Fetch   *fetch.Client
+	Outputs *outputs.Store
+	// Queue carries jobs to workers; States keeps their statuses. Nil:
+	// in-process ones.
+	Queue   queue.Queue
+	States  jobstate.Store
+	Metrics *server.Metrics // may be nil
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
-// Service runs jobs. It is safe for concurrent use.
+// Service submits jobs and, with workers, runs them. It is safe for
+// concurrent use.
 type Service struct {
-	cfg  Config
-	deps Deps
+	cfg     Config
+	deps    Deps
+	classes []string // the queue classes this instance's workers take
 
-	ctx    context.Context // cancelled by Close
+	// ctx is cancelled by Close: running jobs end, waiting handles give up.
+	ctx    context.Context
 	cancel context.CancelFunc
-	queue  chan *Job
-	wg     sync.WaitGroup
+	// takeCtx stops the workers from taking jobs (Shutdown).
+	takeCtx  context.Context
+	stopTake context.CancelFunc
+	wg       sync.WaitGroup
+	// handBack is set when Shutdown ran out of time: the jobs it cancels
+	// go back to the queue for another worker.
+	handBack atomic.Bool
 
-	mu     sync.Mutex
-	closed bool
-	jobs   map[string]*Job
+	mu      sync.Mutex
+	closed  bool
+	handles map[*Handle]struct{} // submitted here, not ended
 
 	// s3Transport carries the S3 tasks' requests under the fetch policy;
 	// nil without Deps.Fetch.
 	s3Transport *http.Transport
 	s3HTTP      *http.Client
 
-	started atomic.Int64
+	started, running atomic.Int64
 }
 
-// NewService starts cfg.Workers workers.
+// NewService starts cfg.Workers workers on the queue.
 func NewService(cfg Config, deps Deps) *Service {
-	if cfg.Workers <= 0 {
-		cfg.Workers = runtime.NumCPU()
+	if cfg.Workers < 0 {
+		cfg.Workers = 0
 	}
-	if cfg.QueueSize < 0 {
-		cfg.QueueSize = 0
-	} else if cfg.QueueSize == 0 {
+	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = DefaultQueueSize
 	}
 	if cfg.TaskTimeout <= 0 {
@@ -103,8 +132,21 @@ func NewService(cfg Config, deps Deps) *Service {
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = DefaultJobTimeout
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = filepath.Join(os.TempDir(), "gateway-jobs")
+	}
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		cfg.Name = host + "-" + strconv.Itoa(os.Getpid())
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -115,49 +157,90 @@ func NewService(cfg Config, deps Deps) *Service {
 	if deps.Registry == nil {
 		deps.Registry = engine.NewRegistry()
 	}
+	if deps.Catalog == nil {
+		deps.Catalog = deps.Registry
+	}
+	if deps.Queue == nil {
+		// In one process, running jobs are the bound's concern too: the
+		// queue holds QueueSize jobs waiting besides those running.
+		deps.Queue = queue.NewMemory(cfg.Lease, int64(cfg.QueueSize+cfg.Workers))
+	}
+	if deps.States == nil {
+		deps.States = jobstate.NewMemory()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
+	takeCtx, stopTake := context.WithCancel(ctx)
 	s := &Service{
-		cfg: cfg, deps: deps, ctx: ctx, cancel: cancel,
-		queue: make(chan *Job, cfg.QueueSize),
-		jobs:  map[string]*Job{},
+		cfg: cfg, deps: deps, ctx: ctx, cancel: cancel, takeCtx: takeCtx, stopTake: stopTake,
+		classes: queue.Classes(deps.Registry.Families()),
+		handles: map[*Handle]struct{}{},
 	}
 	if deps.Fetch != nil {
 		s.s3Transport, s.s3HTTP = newS3HTTP(deps.Fetch)
 	}
 	s.wg.Add(cfg.Workers)
-	for range cfg.Workers {
-		go s.worker()
+	for i := range cfg.Workers {
+		go s.work(cfg.Name + "-" + strconv.Itoa(i+1))
 	}
 	return s
 }
 
-// Submit validates job and queues it. A full queue is refused with a 429
-// *server.Error (code QUEUE_FULL, Retry-After); an invalid job with 400.
-// Queued jobs always run: the worker limit, not the caller, decides when.
-func (s *Service) Submit(job *jobspec.Job) (*Job, error) {
+// Submit validates job, records its first status and queues it. A full
+// queue is refused with a 429 *server.Error (code QUEUE_FULL, Retry-After);
+// an invalid job with 400; a queue that cannot be reached with 503.
+func (s *Service) Submit(job *jobspec.Job) (*Handle, error) {
 	if err := jobspec.Validate(job); err != nil {
 		if e, ok := server.PublicError(err); ok {
 			return nil, e
 		}
 		return nil, server.Invalid("%s", err.Error())
 	}
-	j := newJob(job, s.deps.Now())
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
 		return nil, server.Errorf(http.StatusServiceUnavailable, server.CodeUnavailable, "the gateway is shutting down").
 			WithHeader("Retry-After", "5")
 	}
-	select {
-	case s.queue <- j:
-	default:
-		return nil, server.Errorf(http.StatusTooManyRequests, CodeQueueFull,
-			"too many jobs are waiting (%d queued, %d running); retry later", len(s.queue), s.cfg.Workers).
-			WithHeader("Retry-After", strconv.Itoa(s.retryAfter()))
+	j := newJob(job, s.deps.Now())
+	payload, err := encodePayload(job, j.Status())
+	if err != nil {
+		return nil, server.WrapError(err, http.StatusInternalServerError, CodeInternal, "the gateway could not queue the job")
 	}
-	s.pruneLocked()
-	s.jobs[j.id] = j
-	return j, nil
+	h := newHandle(j.Status())
+	// Watch before the first state is written: no change is missed.
+	states, stop := s.deps.States.Watch(j.id)
+	ctx := s.ctx
+	if err := s.putState(ctx, j, 0, false); err != nil {
+		stop()
+		return nil, s.unavailable(err)
+	}
+	err = s.deps.Queue.Enqueue(ctx, queue.Job{
+		ID: j.id, Needs: Needs(s.deps.Catalog, job), Payload: payload, Enqueued: s.deps.Now(),
+	})
+	if err != nil {
+		stop()
+		if errors.Is(err, queue.ErrFull) {
+			depth, _ := s.deps.Queue.Depth(ctx)
+			return nil, server.Errorf(http.StatusTooManyRequests, CodeQueueFull,
+				"too many jobs are queued or running (%d); retry later", depth).
+				WithHeader("Retry-After", strconv.Itoa(s.retryAfter()))
+		}
+		return nil, s.unavailable(err)
+	}
+	s.mu.Lock()
+	s.handles[h] = struct{}{}
+	s.mu.Unlock()
+	go s.follow(h, states, stop)
+	return h, nil
+}
+
+func (s *Service) unavailable(err error) error {
+	if _, ok := server.PublicError(err); ok {
+		return err
+	}
+	return server.WrapError(err, http.StatusServiceUnavailable, server.CodeUnavailable,
+		"the job queue is unavailable; retry shortly").WithHeader("Retry-After", "1")
 }
 
 // retryAfter suggests seconds to wait: a fraction of a task's timeout, so
@@ -166,62 +249,81 @@ func (s *Service) retryAfter() int {
 	return int(min(max(s.cfg.TaskTimeout/10, time.Second), 30*time.Second) / time.Second)
 }
 
-// Get returns a job of this instance: queued, running, or ended within the
-// retention period.
-func (s *Service) Get(id string) (*Job, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	j, ok := s.jobs[id]
-	return j, ok
+// Get returns a job's status, whichever instance submitted or runs it:
+// queued, running, or ended within the retention period.
+func (s *Service) Get(ctx context.Context, id string) (Status, bool, error) {
+	st, ok, err := s.deps.States.Get(ctx, id)
+	if err != nil || !ok {
+		return Status{}, ok, err
+	}
+	status, err := decodeStatus(st.Status)
+	if err != nil {
+		return Status{}, false, err
+	}
+	return status, true, nil
 }
 
-// Started is the number of jobs workers have begun to run.
+// Started is the number of jobs this instance's workers have begun.
 func (s *Service) Started() int64 { return s.started.Load() }
 
-// Close stops accepting jobs, cancels running and queued ones (their tasks
-// end with CANCELLED) and waits for the workers.
+// Workers is the number of jobs this instance runs at once.
+func (s *Service) Workers() int { return s.cfg.Workers }
+
+// Running is the number of jobs this instance runs now.
+func (s *Service) Running() int { return int(s.running.Load()) }
+
+// Shutdown stops taking jobs and waits, until ctx ends, for the running
+// ones to finish. Those still running then are cancelled and handed back
+// to the queue, where another worker takes them at once (an in-process
+// queue has no other worker: they end with CANCELLED).
+func (s *Service) Shutdown(ctx context.Context) {
+	s.stopTake()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.handBack.Store(true)
+		s.cancel()
+		<-done
+	}
+}
+
+// Close stops accepting jobs, hands back or cancels the running ones (see
+// Shutdown), answers the handles still waiting with CANCELLED, and waits
+// for the workers.
 func (s *Service) Close() {
 	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.queue)
+	s.closed = true
+	s.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.Shutdown(ctx)
+	s.cancel()
+	s.mu.Lock()
+	for h := range s.handles {
+		h.abort(s.deps.Now(), CodeCancelled, "the gateway shut down before the job ended")
 	}
 	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
 	if s.s3Transport != nil {
 		s.s3Transport.CloseIdleConnections()
 	}
 }
 
-// pruneLocked forgets jobs that ended more than retention ago, and the
-// ended ones beyond maxKept (any of them: a flood is no time to sort).
-func (s *Service) pruneLocked() {
-	now := s.deps.Now()
-	for id, j := range s.jobs {
-		if end, ok := j.endedAt(); ok && (now.Sub(end) > retention || len(s.jobs) > maxKept) {
-			delete(s.jobs, id)
-		}
+// putState writes j's status as attempt wrote it, final or not. The state
+// lives as long as the job may still run, then for the retention period.
+func (s *Service) putState(ctx context.Context, j *Job, attempt int, final bool) error {
+	body, err := encodeStatus(j.Status())
+	if err != nil {
+		return err
 	}
-}
-
-func (s *Service) worker() {
-	defer s.wg.Done()
-	for j := range s.queue {
-		s.started.Add(1)
-		s.runSafely(j)
+	ttl := retention
+	if !final {
+		ttl += time.Duration(s.cfg.MaxAttempts) * (s.cfg.JobTimeout + s.cfg.Lease)
 	}
-}
-
-// runSafely runs j and, should the runner itself panic, fails the tasks
-// left and ends the job, so nobody waits on Done forever and the worker
-// lives on.
-func (s *Service) runSafely(j *Job) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.deps.Log.Error("job runner panicked", "job_id", j.id, "panic", r)
-			j.abort(s.deps.Now(), CodeInternal, "the gateway failed to run the job")
-		}
-	}()
-	s.run(j)
+	_, err = s.deps.States.Put(ctx, j.id, jobstate.State{Status: body, Final: final, Attempt: attempt}, ttl)
+	if err != nil {
+		return fmt.Errorf("jobs: write the state of job %s: %w", j.id, err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -31,7 +32,7 @@ func TestQueueFull(t *testing.T) {
 		t.Errorf("Retry-After = %q", ra)
 	}
 	close(eng.release)
-	for _, j := range []*Job{first, second} {
+	for _, j := range []*Handle{first, second} {
 		if s := wait(t, j); s.Status != StatusFinished {
 			t.Errorf("job %s: %s %+v", j.ID(), s.Status, s)
 		}
@@ -39,10 +40,10 @@ func TestQueueFull(t *testing.T) {
 	if got := h.svc.Started(); got != 2 {
 		t.Errorf("Started() = %d, want 2", got)
 	}
-	if _, ok := h.svc.Get(first.ID()); !ok {
-		t.Errorf("Get does not find an ended job")
+	if st, ok, err := h.svc.Get(context.Background(), first.ID()); !ok || err != nil || st.Status != StatusFinished {
+		t.Errorf("Get of an ended job: %v %v %v", st.Status, ok, err)
 	}
-	if _, ok := h.svc.Get("nope"); ok {
+	if _, ok, _ := h.svc.Get(context.Background(), "nope"); ok {
 		t.Errorf("Get found an unknown job")
 	}
 }
@@ -95,7 +96,7 @@ func TestCloseCancelsJobs(t *testing.T) {
 	<-eng.started
 	queued := h.submit(t, blockJob)
 	h.svc.Close()
-	for _, j := range []*Job{running, queued} {
+	for _, j := range []*Handle{running, queued} {
 		s := wait(t, j)
 		if !s.Failed() {
 			t.Fatalf("job survived Close: %+v", s)

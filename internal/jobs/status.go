@@ -84,7 +84,7 @@ func (s Status) RedirectURL() (string, bool) {
 // input's faults (bad file, unsupported conversion or operation, refused or
 // failed import) are 422, so clients do not retry them; a timeout is 504;
 // the gateway's own faults are 500, a full disk 507, and a job cut short by
-// shutdown 503.
+// shutdown or lost 503.
 func (s Status) FailureHTTPStatus() int {
 	code := ""
 	for _, t := range s.Tasks {
@@ -96,7 +96,7 @@ func (s Status) FailureHTTPStatus() int {
 	switch code {
 	case CodeTimeout:
 		return http.StatusGatewayTimeout
-	case CodeCancelled:
+	case CodeCancelled, CodeJobLost:
 		return http.StatusServiceUnavailable
 	case CodeInsufficientStorage:
 		return http.StatusInsufficientStorage

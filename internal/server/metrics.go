@@ -22,6 +22,16 @@ type Metrics struct {
 	FastLane prometheus.Counter
 	// DependencyUp is 1 while a dependency answers.
 	DependencyUp *prometheus.GaugeVec // dependency
+	// JobsRunning is how many jobs this process runs now.
+	JobsRunning prometheus.Gauge
+	// JobAttempts counts the jobs workers began, by attempt ("1", "2",
+	// ..., "over" for a job past its maximum that is ended at once);
+	// JobTakeovers the jobs taken over from a worker whose lease ran out.
+	JobAttempts  *prometheus.CounterVec // attempt
+	JobTakeovers prometheus.Counter
+	// JobQueueWait is how long jobs waited on the queue before a worker
+	// began them the first time.
+	JobQueueWait prometheus.Histogram
 }
 
 // NewMetrics makes the collectors and registers them, with the Go and process
@@ -62,12 +72,30 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "gateway_dependency_up",
 			Help: "1 while a dependency the gateway uses (redis) answers, 0 while it is taken to be down.",
 		}, []string{"dependency"}),
+		JobsRunning: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_jobs_running",
+			Help: "Jobs this process runs now.",
+		}),
+		JobAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_job_attempts_total",
+			Help: "Jobs a worker began, by attempt (1 the first time; over: past the maximum, ended without running).",
+		}, []string{"attempt"}),
+		JobTakeovers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_job_takeovers_total",
+			Help: "Jobs taken over from a worker that stopped renewing its lease.",
+		}),
+		JobQueueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gateway_job_queue_wait_seconds",
+			Help:    "Time jobs waited on the queue before their first attempt began.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 10, 30, 60, 300},
+		}),
 		FastLane: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_fast_lane_answers_total",
 			Help: "Requests answered on the fast lane, without net/http (also counted in gateway_http_requests_total).",
 		}),
 	}
 	reg.MustRegister(m.Requests, m.RequestDuration, m.InFlight, m.Refusals, m.Jobs, m.CacheLookups, m.Conversion, m.FastLane, m.DependencyUp,
+		m.JobsRunning, m.JobAttempts, m.JobTakeovers, m.JobQueueWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

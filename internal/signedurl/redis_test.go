@@ -172,11 +172,10 @@ func TestSlowJobAnswersStatusThenRedirect(t *testing.T) {
 				t.Errorf("second request: %v (job %s), want 202 for job %s", second, second.jobID, first.jobID)
 			}
 			close(gate)
-			job, ok := g.App.Jobs.Get(first.jobID)
-			if !ok {
-				t.Fatalf("job %s unknown", first.jobID)
-			}
-			<-job.Done()
+			testutil.Eventually(t, 10*time.Second, "the job to finish", func() bool {
+				st, ok, err := g.App.Jobs.Get(context.Background(), first.jobID)
+				return err == nil && ok && st.Status == "finished"
+			})
 			third := fetch(t, u)
 			if third.status != http.StatusFound || third.jobID != first.jobID {
 				t.Fatalf("after the job: %v, want 302 from job %s", third, first.jobID)
