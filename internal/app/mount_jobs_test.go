@@ -125,3 +125,92 @@ func checkServed(t *testing.T, base, u string) {
 		t.Errorf("other instance: %d %q", resp.StatusCode, b)
 	}
 }
+
+// TestEdgeAndWorkerInstances: an edge (no workers) starts no engine and
+// runs nothing; a worker instance runs its jobs and serves no admin or
+// public route; the edge answers a job's status and lists the formats of
+// the live workers, not those of one that left.
+func TestEdgeAndWorkerInstances(t *testing.T) {
+	_, prefix := redistest.Client(t)
+	shared := t.TempDir()
+	env := map[string]string{"GATEWAY_REDIS_URL": redistest.URL(), "GATEWAY_REDIS_PREFIX": prefix,
+		"GATEWAY_JOBS_OUTPUT_DIR": shared, "GATEWAY_JOBS_WORKERS": "0"}
+	edge := apptest.Start(t, env)
+	if f := edge.App.Engines.Formats(); len(f) != 0 {
+		t.Fatalf("an edge has engines: %v", f)
+	}
+	if formats(t, edge)["convert png jpg imagego"] {
+		t.Fatalf("an edge lists formats with no worker live")
+	}
+	env["GATEWAY_JOBS_WORKERS"] = "1"
+	worker := apptest.Start(t, env, app.AsWorker())
+
+	u := exportOnce(t, edge.App)
+	checkServed(t, edge.URL, u)
+	if edge.App.Jobs.Started() != 0 || worker.App.Jobs.Started() != 1 {
+		t.Errorf("started: edge %d, worker %d", edge.App.Jobs.Started(), worker.App.Jobs.Started())
+	}
+	if !formats(t, edge)["convert png jpg imagego"] {
+		t.Errorf("the edge does not list the worker's formats")
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/v1/formats": 404, "/outputs/x/y": 404} {
+		resp, err := http.Get(worker.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("worker %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	worker.Stop()
+	if formats(t, edge)["convert png jpg imagego"] {
+		t.Errorf("the edge lists the formats of a worker that left")
+	}
+}
+
+func TestJobStatusEndpoint(t *testing.T) {
+	g := startApp(t, t.TempDir())
+	spec, err := jobspec.Decode([]byte(`{"tag":"t1","tasks":{
+		"in":{"operation":"import/raw","file":"x","filename":"s.txt"},
+		"out":{"operation":"export/url","input":"in"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := g.App.Jobs.Submit(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-j.Done()
+	var body struct {
+		Data struct{ ID, Tag, Status string } `json:"data"`
+	}
+	if code := g.Admin(t, "GET", "/v1/jobs/"+j.ID(), nil, &body); code != 200 ||
+		body.Data.ID != j.ID() || body.Data.Tag != "t1" || body.Data.Status != "finished" {
+		t.Errorf("status: %d %+v", code, body)
+	}
+	var refusal struct{ Code string }
+	if code := g.Admin(t, "GET", "/v1/jobs/nope", nil, &refusal); code != 404 || refusal.Code != "NOT_FOUND" {
+		t.Errorf("unknown job: %d %+v", code, refusal)
+	}
+}
+
+// formats is GET /v1/formats as "operation input output engine" keys.
+func formats(t *testing.T, g *apptest.Gateway) map[string]bool {
+	t.Helper()
+	var body struct {
+		Formats []struct {
+			Operation, Engine string
+			Input             string `json:"input_format"`
+			Output            string `json:"output_format"`
+		} `json:"formats"`
+	}
+	if code := g.Admin(t, "GET", "/v1/formats", nil, &body); code != 200 {
+		t.Fatalf("formats: %d", code)
+	}
+	has := map[string]bool{}
+	for _, f := range body.Formats {
+		has[f.Operation+" "+f.Input+" "+f.Output+" "+f.Engine] = true
+	}
+	return has
+}
