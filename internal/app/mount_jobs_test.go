@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/app/apptest"
@@ -213,4 +214,31 @@ func formats(t *testing.T, g *apptest.Gateway) map[string]bool {
 		has[f.Operation+" "+f.Input+" "+f.Output+" "+f.Engine] = true
 	}
 	return has
+}
+
+// TestMissingEngineFailsAtOnce: in one process, a job that needs an engine
+// this machine lacks fails at once, naming the package, instead of waiting
+// on the queue for a worker that will never come.
+func TestMissingEngineFailsAtOnce(t *testing.T) {
+	g := startApp(t, t.TempDir(), "GATEWAY_ENGINES_CHROME_CHROMIUM", "/nonexistent/chromium")
+	spec, err := jobspec.Decode([]byte(`{"tasks":{
+		"in":{"operation":"import/raw","file":"<p>hi</p>","filename":"a.html"},
+		"c":{"operation":"convert","input":"in","output_format":"png","engine":"chromium"},
+		"out":{"operation":"export/url","input":"c"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := g.App.Jobs.Submit(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-j.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the job waits: %+v", j.Status())
+	}
+	c := j.Status().Tasks[1]
+	if c.Code == nil || *c.Code != "UNSUPPORTED_CONVERSION" || !strings.Contains(*c.Message, "Debian package chromium") {
+		t.Errorf("convert task: %+v", c)
+	}
 }

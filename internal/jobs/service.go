@@ -172,9 +172,9 @@ func NewService(cfg Config, deps Deps) *Service {
 	takeCtx, stopTake := context.WithCancel(ctx)
 	s := &Service{
 		cfg: cfg, deps: deps, ctx: ctx, cancel: cancel, takeCtx: takeCtx, stopTake: stopTake,
-		classes: queue.Classes(deps.Registry.Families()),
 		handles: map[*Handle]struct{}{},
 	}
+	s.classes = queue.Classes(s.families())
 	if deps.Fetch != nil {
 		s.s3Transport, s.s3HTTP = newS3HTTP(deps.Fetch)
 	}
@@ -183,6 +183,25 @@ func NewService(cfg Config, deps Deps) *Service {
 		go s.work(cfg.Name + "-" + strconv.Itoa(i+1))
 	}
 	return s
+}
+
+// families are the engine families whose jobs this instance's workers
+// take: those of its engines on a shared queue, where other workers may
+// have the others. An in-process queue has no other worker: it takes every
+// job, and one that needs a missing engine fails with the message naming
+// its package instead of waiting forever.
+func (s *Service) families() []string {
+	families := s.deps.Registry.Families()
+	if !s.inProcess() {
+		return families
+	}
+	for _, reg := range []*engine.Registry{s.deps.Registry, s.deps.Catalog} {
+		for _, m := range reg.Missing() {
+			families = append(families, m.Engine)
+		}
+		families = append(families, reg.Families()...)
+	}
+	return families
 }
 
 // Submit validates job, records its first status and queues it. A full
