@@ -78,7 +78,7 @@ func (s *Service) work(consumer string) {
 			case <-s.takeCtx.Done():
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, time.Second)
+			backoff = min(2*backoff, 250*time.Millisecond)
 			continue
 		}
 		if failing {
