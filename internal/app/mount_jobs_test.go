@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
+	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
 // startApp serves an instance over dataDir with one job worker and extra
@@ -133,9 +135,21 @@ func checkServed(t *testing.T, base, u string) {
 // the live workers, not those of one that left.
 func TestEdgeAndWorkerInstances(t *testing.T) {
 	_, prefix := redistest.Client(t)
-	shared := t.TempDir()
-	env := map[string]string{"GATEWAY_REDIS_URL": redistest.URL(), "GATEWAY_REDIS_PREFIX": prefix,
-		"GATEWAY_JOBS_OUTPUT_DIR": shared, "GATEWAY_JOBS_WORKERS": "0"}
+	testEdgeAndWorker(t, map[string]string{"GATEWAY_REDIS_URL": redistest.URL(), "GATEWAY_REDIS_PREFIX": prefix})
+}
+
+// TestEdgeAndWorkerOnRedisCluster: the same on a three-node Redis Cluster,
+// where the queue, the job states, the roster, the records and the result
+// cache must never answer CROSSSLOT.
+func TestEdgeAndWorkerOnRedisCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	testEdgeAndWorker(t, map[string]string{"GATEWAY_REDIS_URL": cluster.URL(), "GATEWAY_REDIS_MODE": "cluster",
+		"GATEWAY_REDIS_PREFIX": redistest.Prefix()})
+}
+
+func testEdgeAndWorker(t *testing.T, redis map[string]string) {
+	env := map[string]string{"GATEWAY_JOBS_OUTPUT_DIR": t.TempDir(), "GATEWAY_JOBS_WORKERS": "0"}
+	maps.Copy(env, redis)
 	edge := apptest.Start(t, env)
 	if f := edge.App.Engines.Formats(); len(f) != 0 {
 		t.Fatalf("an edge has engines: %v", f)
@@ -163,6 +177,28 @@ func TestEdgeAndWorkerInstances(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("worker %s: %d, want %d", path, resp.StatusCode, want)
 		}
+	}
+	// A signed link with a cache_key: run by the worker, then a hit.
+	const secret = "edge-worker-test-secret-0123456789"
+	if code := edge.Admin(t, "POST", "/v1/signed-url-bases", `{"id":"ew","base":"`+edge.URL+`/ew","signing_secret":"`+secret+`"}`, nil); code != 201 {
+		t.Fatalf("create base: %d", code)
+	}
+	link := urlsig.Sign(edge.URL+"/ew", secret, []byte(`{"tasks":{
+		"in":{"operation":"import/raw","file":"link","filename":"l.txt"},
+		"out":{"operation":"export/url","input":"in"}}}`), "k1")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for i, want := range []string{"miss", "hit"} {
+		resp, err := client.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("X-Cache") != want {
+			t.Errorf("request %d: %d X-Cache %q, want 302 %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), want)
+		}
+	}
+	if worker.App.Jobs.Started() != 2 {
+		t.Errorf("the worker began %d jobs, want 2", worker.App.Jobs.Started())
 	}
 	worker.Stop()
 	if formats(t, edge)["convert png jpg imagego"] {
