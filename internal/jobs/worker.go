@@ -34,11 +34,20 @@ func decodePayload(b []byte) (*jobspec.Job, Status, error) {
 		return nil, Status{}, err
 	}
 	spec, err := jobspec.Decode(p.Spec)
+	if err == nil {
+		err = jobspec.Validate(spec)
+	}
 	if err != nil {
 		return nil, Status{}, err
 	}
+	mismatch := errors.New("the queued status does not match the job")
 	if p.Status.ID == "" || len(p.Status.Tasks) != len(spec.Tasks) {
-		return nil, Status{}, errors.New("the queued status does not match the job")
+		return nil, Status{}, mismatch
+	}
+	for _, t := range p.Status.Tasks {
+		if spec.Task(t.Name) == nil {
+			return nil, Status{}, mismatch
+		}
 	}
 	return spec, p.Status, nil
 }
