@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/signedgate/gateway/internal/cache"
 	"github.com/signedgate/gateway/internal/jobs"
@@ -30,7 +31,7 @@ func (a *App) mountSignedURL(m *Mount) error {
 	}
 	a.onClose(a.ResultCache.Close)
 
-	m.Routes.Paths = append(m.Routes.Paths, &signedurl.Handler{
+	h := &signedurl.Handler{
 		Repo:         a.SignedURLBases,
 		Runner:       jobRunner{a.Jobs},
 		Cache:        a.ResultCache,
@@ -38,7 +39,9 @@ func (a *App) mountSignedURL(m *Mount) error {
 		LocalCopyTTL: cfg.LocalCopyTTL,
 		Debug:        cfg.Debug,
 		Metrics:      a.Metrics,
-	})
+	}
+	m.Routes.Paths = append(m.Routes.Paths, h)
+	m.Mux.Handle(signedurl.StatusPattern, h.StatusHandler())
 	return nil
 }
 
@@ -51,6 +54,15 @@ func (r jobRunner) Submit(spec *jobspec.Job) (signedurl.Job, error) {
 		return nil, err
 	}
 	return runningJob{j}, nil
+}
+
+func (r jobRunner) Lookup(ctx context.Context, id string) (json.RawMessage, bool, error) {
+	st, ok, err := r.s.Get(ctx, id)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	raw, err := json.Marshal(st)
+	return raw, err == nil, err
 }
 
 type runningJob struct{ *jobs.Handle }

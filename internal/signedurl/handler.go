@@ -121,6 +121,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
 	if src != "" {
 		w.Header().Set("X-Cache", string(src))
 	}
+	if e.Location == "" && (!e.Final || e.HTTPStatus >= 400) && wantsPage(r) {
+		if job, err := checked.fresh(); err == nil {
+			h.page(w, r, b, e, job)
+			return nil
+		}
+	}
 	respond(w, e)
 	return nil
 }
@@ -195,8 +201,10 @@ func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (cache.Ent
 // status, or the running job's status (202).
 func respond(w http.ResponseWriter, e cache.Entry) {
 	// The answer depends on the job's state and points at an expiring
-	// output: no cache may keep it.
+	// output: no cache may keep it. A browser gets a page instead of a
+	// running or failed job's JSON.
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Vary", "Accept")
 	if e.JobID != "" {
 		w.Header().Set("X-Job-Id", e.JobID)
 	}

@@ -2,6 +2,7 @@ package signedurl
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -76,6 +77,18 @@ func (r *fakeRunner) Submit(spec *jobspec.Job) (Job, error) {
 	return j, nil
 }
 
+func (r *fakeRunner) Lookup(_ context.Context, id string) (json.RawMessage, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, j := range r.jobs {
+		if j.id == id {
+			raw, err := json.Marshal(j.Status())
+			return raw, true, err
+		}
+	}
+	return nil, false, nil
+}
+
 func (r *fakeRunner) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -107,6 +120,7 @@ func newHarness(t testing.TB, debug bool) *harness {
 	h := &Handler{Repo: repo, Runner: &fakeRunner{}, Cache: cache.NewMemory(cache.Options{}),
 		Wait: 5 * time.Second, Debug: debug, Metrics: m}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mux.Handle(StatusPattern, h.StatusHandler())
 	srv := httptest.NewServer(server.Handler(server.Routes{Mux: mux, Paths: []server.Router{h}}, log, m, nil))
 	t.Cleanup(srv.Close)
 	api.PublicURL = srv.URL

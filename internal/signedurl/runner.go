@@ -1,6 +1,7 @@
 package signedurl
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/signedgate/gateway/internal/cache"
@@ -12,6 +13,9 @@ import (
 type Runner interface {
 	// Submit queues job. A full queue is an *server.Error (429).
 	Submit(job *jobspec.Job) (Job, error)
+	// Lookup returns the status JSON of the job id, run on any instance;
+	// false when it is not known (any more).
+	Lookup(ctx context.Context, id string) (json.RawMessage, bool, error)
 }
 
 // Job is a submitted job.
