@@ -202,9 +202,11 @@ func (h *Handler) runUncached(ctx context.Context, spec *jobspec.Job) (cache.Ent
 func respond(w http.ResponseWriter, e cache.Entry) {
 	// The answer depends on the job's state and points at an expiring
 	// output: no cache may keep it. A browser gets a page instead of a
-	// running or failed job's JSON.
+	// running or failed job's JSON (the redirect is the same for all).
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Vary", "Accept")
+	if e.Location == "" {
+		w.Header().Set("Vary", "Accept")
+	}
 	if e.JobID != "" {
 		w.Header().Set("X-Job-Id", e.JobID)
 	}
