@@ -39,6 +39,7 @@ const waitingScript = `(() => {
   const words = { waiting: "Waiting for a free worker", processing: "Working on it" };
   function fail(message, code) {
     $("title").textContent = "The file could not be made";
+    $("what").textContent = data.failed;
     document.title = "The file could not be made";
     $("state").textContent = "";
     $("msg").textContent = message;
@@ -159,8 +160,9 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, b Base, e cache.E
 		what = "A " + format + " file is being made. This page brings it to you when it is ready."
 	}
 	failed := e.Final
+	failedWhat := "The job that makes " + cmp.Or(name, "the file") + " failed."
 	if failed {
-		what = "The job that makes " + cmp.Or(name, "the file") + " failed."
+		what = failedWhat
 		if v.Message == "" {
 			v.Message = "The conversion failed."
 		}
@@ -168,7 +170,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, b Base, e cache.E
 	d := pageData{
 		Failed: failed, Name: cmp.Or(name, "your file"), What: what,
 		State: "Waiting for a free worker: " + strconv.Itoa(v.Percent) + "%", View: v,
-		Data:   map[string]any{"view": v, "status": statusURL(b, e.JobID, time.Now())},
+		Data:   map[string]any{"view": v, "status": statusURL(b, e.JobID, time.Now()), "failed": failedWhat},
 		Style:  template.HTML("<style>" + waitingStyle + "</style>"),
 		Script: template.HTML("<script>" + waitingScript + "</script>"),
 	}
