@@ -66,10 +66,15 @@ const publishEvery = 100 * time.Millisecond
 // errLeaseLost ends a run whose job another worker took over.
 var errLeaseLost = errors.New("the job's lease was lost")
 
+// takeRetry bounds the wait between reads of a queue that cannot be read:
+// a worker takes jobs again within it of Redis's return. Retrying often
+// costs little: while Redis is down, the breaker refuses a read at once.
+const takeRetry = 200 * time.Millisecond
+
 // work takes jobs this instance can run, one at a time, until Shutdown.
 func (s *Service) work(consumer string) {
 	defer s.wg.Done()
-	backoff, failing := 100*time.Millisecond, false
+	backoff, failing := 50*time.Millisecond, false
 	for {
 		l, err := s.deps.Queue.Take(s.takeCtx, consumer, s.classes)
 		if s.takeCtx.Err() != nil {
@@ -87,13 +92,13 @@ func (s *Service) work(consumer string) {
 			case <-s.takeCtx.Done():
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, 250*time.Millisecond)
+			backoff = min(2*backoff, takeRetry)
 			continue
 		}
 		if failing {
 			s.deps.Log.Info("the job queue answers again", "consumer", consumer)
 		}
-		backoff, failing = 100*time.Millisecond, false
+		backoff, failing = 50*time.Millisecond, false
 		s.runLease(l)
 	}
 }

@@ -64,7 +64,8 @@ func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.p
 // Addr is host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
-// Start starts the server (again) on its port and waits until it answers.
+// Start starts the server (again) on its port and waits until it answers:
+// it returns within about 10 ms of the server's first PONG.
 func (s *Server) Start() {
 	s.t.Helper()
 	if s.cmd != nil {
@@ -87,13 +88,21 @@ func (s *Server) Start() {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
 	s.cmd = cmd
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
-	defer rdb.Close()
+	// A client of its own for each ping, dialing once: a client's pool that
+	// has seen as many failed dials as it has connections stops dialing for
+	// a second, and retried dials wait between tries; either would make
+	// Start return well after the server answers.
+	ping := func() error {
+		rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialerRetries: 1,
+			DialTimeout: 100 * time.Millisecond, PoolSize: 1})
+		defer rdb.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		return rdb.Ping(ctx).Err()
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := rdb.Ping(ctx).Err()
-		cancel()
+		err := ping()
 		if err == nil {
 			return
 		}

@@ -139,6 +139,13 @@ func (s *Server) CreateBucket(t testing.TB, name string) {
 // Log is what versitygw printed so far: a banner, then one line a request.
 func (s *Server) Log() string { return s.log.String() }
 
+// Installed reports why versitygw cannot be found where Start looks for
+// it, or nil: for tests that must fail, not skip, without it.
+func Installed() error {
+	_, err := findBinary()
+	return err
+}
+
 var errExited = errors.New("versitygw exited")
 
 // start starts versitygw on s.port and waits until it answers HTTP.
