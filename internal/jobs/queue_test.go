@@ -339,3 +339,90 @@ func TestEdgeAndWorkerOnRedis(t *testing.T) {
 		t.Errorf("started: edge %d, worker %d", edge.svc.Started(), worker.svc.Started())
 	}
 }
+
+// outage makes a queue's leases and a state store fail while down is set,
+// as Redis does while it is away.
+type outage struct{ down atomic.Bool }
+
+var errDown = errors.New("redis is down")
+
+type outageQueue struct {
+	queue.Queue
+	o *outage
+}
+
+type outageLease struct {
+	queue.Lease
+	o *outage
+}
+
+type outageStates struct {
+	jobstate.Store
+	o *outage
+}
+
+func (q outageQueue) Take(ctx context.Context, consumer string, classes []string) (queue.Lease, error) {
+	for q.o.down.Load() {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	l, err := q.Queue.Take(ctx, consumer, classes)
+	if err != nil {
+		return nil, err
+	}
+	return outageLease{l, q.o}, nil
+}
+
+func (l outageLease) Renew(ctx context.Context) error {
+	if l.o.down.Load() {
+		return errDown
+	}
+	return l.Lease.Renew(ctx)
+}
+
+func (l outageLease) Ack(ctx context.Context) error {
+	if l.o.down.Load() {
+		return errDown
+	}
+	return l.Lease.Ack(ctx)
+}
+
+func (s outageStates) Put(ctx context.Context, id string, st jobstate.State, ttl time.Duration) (bool, error) {
+	if s.o.down.Load() {
+		return false, errDown
+	}
+	return s.Store.Put(ctx, id, st, ttl)
+}
+
+// TestAResultMadeDuringAnOutageIsKept: a job that ends while Redis is
+// away, and whose lease could not be renewed meanwhile, has its result
+// written once Redis is back; it does not run again.
+func TestAResultMadeDuringAnOutageIsKept(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	o := &outage{}
+	lease := 150 * time.Millisecond
+	q := outageQueue{sharedQueue{queue.NewMemory(lease, 10)}, o}
+	states := outageStates{jobstate.NewMemory(), o}
+	eng := newBlockEngine()
+	worker := newPeer(t, h, q, states, peerOpts{workers: 1, lease: lease, engines: []engine.Engine{eng}})
+	hd := worker.submit(t, blockJob)
+	<-eng.started
+	o.down.Store(true)
+	close(eng.release)
+	time.Sleep(3 * lease) // the lease cannot be renewed for longer than it lasts
+	o.down.Store(false)
+	if st := waitHandle(t, hd, 10*time.Second); st.Status != StatusFinished {
+		t.Fatalf("job: %+v", st)
+	}
+	select {
+	case <-eng.started:
+		t.Errorf("the job ran again")
+	case <-time.After(3 * lease):
+	}
+	if n, _ := q.Depth(context.Background()); n != 0 {
+		t.Errorf("queue depth %d: the job was not acknowledged", n)
+	}
+}

@@ -175,8 +175,8 @@ func (s *Service) runLease(l queue.Lease) {
 	s.runSafely(runCtx, j)
 	stopPublishing()
 	switch {
-	case k.lost():
-		log.Info("another worker took the job over; this run's result is dropped")
+	case k.takenOver() || (k.lost() && cut(j)):
+		log.Info("the job's lease was lost while it ran; this run's result is dropped")
 	case runCtx.Err() != nil && s.handBack.Load() && !s.inProcess():
 		k.stop()
 		s.release(l)
@@ -184,6 +184,16 @@ func (s *Service) runLease(l queue.Lease) {
 	default:
 		s.report(l, j, qj.Attempt, k)
 	}
+}
+
+// cut reports whether j's run was cut short: a task ended CANCELLED.
+func cut(j *Job) bool {
+	for _, t := range j.Status().Tasks {
+		if t.Code != nil && *t.Code == CodeCancelled {
+			return true
+		}
+	}
+	return false
 }
 
 // runSafely runs j and, should the runner itself panic, fails the tasks
@@ -239,46 +249,52 @@ func (s *Service) publish(j *Job, attempt int, k *leaseKeeper) (stop func()) {
 }
 
 // report writes j's final state and then acknowledges the job, retrying
-// while the store cannot be reached, until the lease is lost or the
-// service closes (the job is not acknowledged then: another worker runs it
-// again).
+// while the store cannot be reached, until another worker took the job
+// over or the service closes (the job is not acknowledged then: it runs
+// again). A lease that could not be renewed during an outage does not stop
+// the report: the run has ended, and a state of an earlier attempt never
+// replaces one of a later attempt, so once Redis is back the result is
+// kept unless another worker has begun the job again meanwhile.
 func (s *Service) report(l queue.Lease, j *Job, attempt int, k *leaseKeeper) {
-	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
-		if k.lost() {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := s.putState(ctx, j, attempt, true)
-		cancel()
-		if err == nil {
-			break
-		}
-		s.deps.Log.Warn("write a job's result; retrying", "job_id", j.id, "err", err)
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-time.After(wait):
-		}
+	if !s.retry(k, "write a job's result", func(ctx context.Context) error {
+		return s.putState(ctx, j, attempt, true)
+	}) {
+		return
 	}
 	s.ack(l, k)
 }
 
 // ack takes the job off the queue, retrying as report does.
 func (s *Service) ack(l queue.Lease, k *leaseKeeper) {
-	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
-		if k != nil && k.lost() {
-			return
+	s.retry(k, "acknowledge a job", func(ctx context.Context) error {
+		if err := l.Ack(ctx); !errors.Is(err, queue.ErrLeaseLost) {
+			return err
+		}
+		return nil // another worker's now
+	})
+}
+
+// retry runs fn until it succeeds, every 50 to 200 ms, and reports whether
+// it did: false when another worker took the job over or the service
+// closed first.
+func (s *Service) retry(k *leaseKeeper, what string, fn func(context.Context) error) bool {
+	for wait, logged := 50*time.Millisecond, false; ; wait = min(2*wait, takeRetry) {
+		if k != nil && k.takenOver() {
+			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := l.Ack(ctx)
+		err := fn(ctx)
 		cancel()
-		if err == nil || errors.Is(err, queue.ErrLeaseLost) {
-			return
+		if err == nil {
+			return true
 		}
-		s.deps.Log.Warn("acknowledge a job; retrying", "job_id", l.Job().ID, "err", err)
+		if !logged {
+			s.deps.Log.Warn(what+"; retrying", "err", err)
+			logged = true
+		}
 		select {
 		case <-s.ctx.Done():
-			return
+			return false
 		case <-time.After(wait):
 		}
 	}
@@ -291,7 +307,8 @@ func (s *Service) ack(l queue.Lease, k *leaseKeeper) {
 type leaseKeeper struct {
 	quit, done chan struct{}
 	stopped    atomic.Bool
-	isLost     atomic.Bool
+	isLost     atomic.Bool // the run must stop
+	isTaken    atomic.Bool // another worker took the job over
 }
 
 func (s *Service) keepLease(l queue.Lease, cancel context.CancelCauseFunc) *leaseKeeper {
@@ -317,6 +334,7 @@ func (s *Service) keepLease(l queue.Lease, cancel context.CancelCauseFunc) *leas
 				renewed = sent
 				timer.Reset(every)
 			case errors.Is(err, queue.ErrLeaseLost) || time.Since(renewed) > fence:
+				k.isTaken.Store(errors.Is(err, queue.ErrLeaseLost))
 				k.isLost.Store(true)
 				cancel(errLeaseLost)
 				s.deps.Log.Warn("a job's lease was lost; the run stops so that the job never runs twice at once",
@@ -330,7 +348,8 @@ func (s *Service) keepLease(l queue.Lease, cancel context.CancelCauseFunc) *leas
 	return k
 }
 
-func (k *leaseKeeper) lost() bool { return k.isLost.Load() }
+func (k *leaseKeeper) lost() bool      { return k.isLost.Load() }
+func (k *leaseKeeper) takenOver() bool { return k.isTaken.Load() }
 
 // stop ends the renewals; it may be called more than once.
 func (k *leaseKeeper) stop() {
