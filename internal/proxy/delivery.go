@@ -151,7 +151,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, u
 	if preflight {
 		// Browsers send preflights without credentials: the bucket's
 		// rule alone answers, whatever its policy.
-		return corsEndpoint.Preflight(w, r, b.CORS)
+		if err := corsEndpoint.Preflight(w, r, b.CORS); err != nil {
+			return server.AsError(err).WithHeader("Cache-Control", noStore)
+		}
+		return nil
 	}
 	// Before any check, so that refusals carry it too: a player's script
 	// can then read a 401 or 403 and say why it cannot play.
