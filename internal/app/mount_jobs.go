@@ -136,6 +136,7 @@ func (a *App) mountJobs(m *Mount) error {
 	}
 	// A GET pattern also answers HEAD.
 	m.Mux.Handle("GET /outputs/{id}/{name}", a.Outputs.Handler())
+	m.Mux.Handle("OPTIONS /outputs/{id}/{name}", a.Outputs.PreflightHandler())
 	m.Admin.Handle("GET /v1/formats", func(w http.ResponseWriter, r *http.Request) error {
 		formats, err := a.formats(r.Context())
 		if err != nil {

@@ -1,6 +1,7 @@
 // Package bucket owns what a bucket is: its name, its origin (a local
-// directory, an HTTP upstream or an S3 bucket), its access policy, and the rules that make
-// each of them valid. Buckets are kept in the record store.
+// directory, an HTTP upstream or an S3 bucket), its access policy, its
+// delivery settings (CORS rule, Cache-Control of public answers), and the
+// rules that make each of them valid. Buckets are kept in the record store.
 package bucket
 
 import (
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signedgate/gateway/internal/cors"
 	"github.com/signedgate/gateway/internal/objects"
 	"github.com/signedgate/gateway/internal/store"
 )
@@ -34,9 +36,15 @@ type Bucket struct {
 	Policy string `json:"policy"`
 	// S3 says how to reach an s3:// origin; nil takes the gateway's
 	// defaults (GATEWAY_S3_*) and the AWS credential chain.
-	S3      *S3       `json:"s3,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	S3 *S3 `json:"s3,omitempty"`
+	// CORS lets pages of other origins read the bucket's files with
+	// fetch() or <video crossorigin>; nil: no CORS.
+	CORS *cors.Rule `json:"cors,omitempty"`
+	// CacheControl replaces the origin's Cache-Control on successful
+	// answers while the bucket is public; "" keeps the origin's.
+	CacheControl string    `json:"cache_control,omitempty"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
 }
 
 // S3 is how to reach the S3 bucket of an s3:// origin. Every field is
@@ -129,6 +137,25 @@ func ValidatePolicy(policy string) error {
 		return fmt.Errorf("policy %q is invalid: use %q or %q", policy, Public, Authenticated)
 	}
 	return nil
+}
+
+// MaxCacheControlLen bounds a bucket's cache_control.
+const MaxCacheControlLen = 256
+
+// NormalizeCacheControl checks a bucket's cache_control and returns it
+// trimmed: printable ASCII (no control characters, so no line break can
+// split a header), at most MaxCacheControlLen bytes. "" means none.
+func NormalizeCacheControl(cc string) (string, error) {
+	cc = strings.TrimSpace(cc)
+	if len(cc) > MaxCacheControlLen {
+		return "", fmt.Errorf("cache_control is longer than %d characters", MaxCacheControlLen)
+	}
+	for i := 0; i < len(cc); i++ {
+		if c := cc[i]; c < 0x20 || c > 0x7e {
+			return "", fmt.Errorf("cache_control %q must be printable ASCII, such as \"public, max-age=3600\"", cc)
+		}
+	}
+	return cc, nil
 }
 
 // NormalizeOrigin checks origin and returns its canonical spelling: a

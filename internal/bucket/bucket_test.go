@@ -92,3 +92,22 @@ func TestS3Config(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeCacheControl(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                      "",
+		"  public, max-age=3600  ":              "public, max-age=3600",
+		`public, max-age=60, no-transform`:      `public, max-age=60, no-transform`,
+		strings.Repeat("x", MaxCacheControlLen): strings.Repeat("x", MaxCacheControlLen),
+	} {
+		if got, err := NormalizeCacheControl(in); err != nil || got != want {
+			t.Errorf("NormalizeCacheControl(%q): got %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"public\r\nSet-Cookie: a=b", "public\x00", "max-âge=1", "public,\tprivate", "a\x7f",
+		strings.Repeat("x", MaxCacheControlLen+1)} {
+		if got, err := NormalizeCacheControl(bad); err == nil {
+			t.Errorf("NormalizeCacheControl(%q): got %q, want an error", bad, got)
+		}
+	}
+}

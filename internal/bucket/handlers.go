@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
+	"github.com/signedgate/gateway/internal/cors"
 	"github.com/signedgate/gateway/internal/server"
 )
 
@@ -39,9 +40,11 @@ func (a *API) resource() *admin.Resource[Bucket, Bucket] {
 }
 
 type putRequest struct {
-	Origin string  `json:"origin"`
-	Policy *string `json:"policy"`
-	S3     *S3     `json:"s3"`
+	Origin       string     `json:"origin"`
+	Policy       *string    `json:"policy"`
+	S3           *S3        `json:"s3"`
+	CORS         *cors.Rule `json:"cors"`
+	CacheControl string     `json:"cache_control"`
 }
 
 func (a *API) put(maxBody int64) server.HandlerFunc {
@@ -64,6 +67,15 @@ func (a *API) put(maxBody int64) server.HandlerFunc {
 		if err := NormalizeS3(req.S3); err != nil {
 			return server.Invalid("%v", err)
 		}
+		if req.CORS != nil {
+			if err := req.CORS.Normalize(); err != nil {
+				return err // 400 INVALID_CORS
+			}
+		}
+		cacheControl, err := NormalizeCacheControl(req.CacheControl)
+		if err != nil {
+			return server.Invalid("%v", err)
+		}
 		if a.Guard != nil {
 			if err := a.Guard.Check(origin); err != nil {
 				return server.Invalid("%v", err)
@@ -79,7 +91,8 @@ func (a *API) put(maxBody int64) server.HandlerFunc {
 			return err
 		}
 		now := a.Now().UTC().Truncate(time.Second)
-		b := Bucket{Name: name, Origin: origin, Policy: Public, S3: req.S3, Created: now, Updated: now}
+		b := Bucket{Name: name, Origin: origin, Policy: Public, S3: req.S3, CORS: req.CORS, CacheControl: cacheControl,
+			Created: now, Updated: now}
 		if exists {
 			b.Policy, b.Created = existing.Policy, existing.Created
 			// The secret is write-only: a PUT that names the same key id

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/signedgate/gateway/internal/cors"
 	"github.com/signedgate/gateway/internal/server"
 )
 
@@ -27,7 +28,33 @@ func (s *Store) Handler() http.Handler {
 	return server.HandlerFunc(s.serve)
 }
 
+// An output URL is a capability of its own, signed and expiring, read
+// without cookies: any page that holds one may read it, as anyone who
+// holds it may download it. So outputs grant every origin, without
+// credentials, and a conversion link fetched with fetch() from a page of
+// another origin (its base allowing that origin) can follow its redirect
+// here.
+var (
+	corsEndpoint = cors.NewEndpoint(cors.ReadMethods, cors.ReadRequestHeaders,
+		append([]string{"Content-Disposition"}, cors.MediaExposeHeaders...))
+	anyOrigin = &cors.Rule{AllowedOrigins: []string{cors.Wildcard}}
+)
+
+// PreflightHandler answers CORS preflights for OPTIONS
+// /outputs/{id}/{name} (a fetch() with a Range header, or one redirected
+// here after a preflight of its own); any other OPTIONS request is 405.
+func (s *Store) PreflightHandler() http.Handler {
+	return server.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if !cors.IsPreflight(r) {
+			return server.Errorf(http.StatusMethodNotAllowed, server.CodeMethodNotAllowed,
+				"method OPTIONS is allowed on outputs for CORS preflights only").WithHeader("Allow", "GET, HEAD")
+		}
+		return corsEndpoint.Preflight(w, r, anyOrigin)
+	})
+}
+
 func (s *Store) serve(w http.ResponseWriter, r *http.Request) error {
+	corsEndpoint.Actual(w.Header(), anyOrigin, r)
 	id, name := r.PathValue("id"), r.PathValue("name")
 	q := r.URL.Query()
 	exp, sig := q.Get("expires"), q.Get("sig")

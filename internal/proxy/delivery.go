@@ -8,7 +8,9 @@
 // domain, refusing paths that are not canonical, checking the bucket's
 // policy and the request's token (from ?auth= or the playlist cookie),
 // stripping the token, and handing the request to the bucket's origin with
-// the cache headers and cookies that authenticated delivery needs.
+// the cache headers and cookies that authenticated delivery needs. The
+// bucket's CORS rule (internal/cors) answers preflights, before any token
+// is asked for, and goes on every other answer, refusals included.
 //
 // Order of checks: the bucket exists (404), the path is canonical (400),
 // then for an authenticated bucket the token (401 when absent, 403 when
@@ -28,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signedgate/gateway/internal/bucket"
+	"github.com/signedgate/gateway/internal/cors"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/verify"
@@ -62,7 +65,11 @@ type Handler struct {
 	Now    func() time.Time
 	// Refusals counts token refusals by flow and reason; nil counts none.
 	Refusals *prometheus.CounterVec
-	// SecureCookie marks the playlist cookie Secure (public URL is https).
+	// SecureCookie marks the playlist cookie Secure and SameSite=None on
+	// every request: the public URL is https, so TLS ends at the gateway
+	// or in front of it. (A request that reached the gateway over TLS
+	// gets that cookie anyway; X-Forwarded-Proto is never trusted, for
+	// any client can send it.)
 	SecureCookie bool
 	// Rewrite, when set, rewrites .m3u8 bodies so that relative child URIs
 	// carry the token.
@@ -75,6 +82,10 @@ type Handler struct {
 
 // RouteName labels /media requests in metrics.
 const RouteName = "delivery"
+
+// corsEndpoint is what cross-origin requests may do on bucket delivery:
+// read, with ranges and validators, and see the headers players need.
+var corsEndpoint = cors.NewEndpoint(cors.ReadMethods, cors.ReadRequestHeaders, cors.MediaExposeHeaders)
 
 const noStore = "private, no-store"
 
@@ -127,7 +138,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, u
 	// never guess a bucket file's type (an "image" sniffed as HTML runs on
 	// the delivery domain). Origins set it too; Set keeps one value.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	preflight := cors.IsPreflight(r)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !preflight {
 		return server.Errorf(http.StatusMethodNotAllowed, server.CodeMethodNotAllowed,
 			"method %s is not allowed on bucket delivery; use GET or HEAD", r.Method).
 			WithHeader("Allow", "GET, HEAD")
@@ -136,6 +148,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, u
 	if err != nil {
 		return err
 	}
+	if preflight {
+		// Browsers send preflights without credentials: the bucket's
+		// rule alone answers, whatever its policy.
+		if err := corsEndpoint.Preflight(w, r, b.CORS); err != nil {
+			return server.AsError(err).WithHeader("Cache-Control", noStore)
+		}
+		return nil
+	}
+	// Before any check, so that refusals carry it too: a player's script
+	// can then read a 401 or 403 and say why it cannot play.
+	corsEndpoint.Actual(w.Header(), b.CORS, r)
 	if err := checkPath(r, objPath); err != nil {
 		return err
 	}
@@ -157,14 +180,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name, objPath, u
 		return server.WrapError(err, http.StatusBadGateway, "BAD_ORIGIN", "the bucket's origin cannot be reached")
 	}
 	out := originRequest(r, objPath, rest)
+	if claims == nil && b.CORS == nil && b.CacheControl == "" {
+		origin.ServeHTTP(w, out) // the origin's answer, untouched
+		return nil
+	}
+	aw := &answerWriter{ResponseWriter: w, cors: b.CORS, request: r}
 	if claims == nil {
-		origin.ServeHTTP(w, out)
+		aw.cacheControl = b.CacheControl
+		origin.ServeHTTP(aw, out)
 		return nil
 	}
 
-	aw := &authWriter{ResponseWriter: w, cacheControl: h.CacheControl}
+	aw.authorised, aw.cacheControl = true, h.CacheControl
 	if fromQuery && isPlaylist(objPath) {
-		aw.cookie = h.cookie(claims, tok, urlPrefix, now)
+		aw.cookie = h.cookie(claims, tok, urlPrefix, now, r.TLS != nil)
 	}
 	if fromQuery && h.Rewrite != nil && strings.EqualFold(path.Ext(objPath), ".m3u8") {
 		h.servePlaylist(aw, out, origin, tok)

@@ -3,6 +3,7 @@ package proxy
 import (
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -104,13 +105,56 @@ func TestPlaylistCookieAttributes(t *testing.T) {
 				}
 				return
 			}
-			for _, part := range []string{tc.want, "HttpOnly", "Secure", "SameSite=Lax"} {
+			// An https public URL: the cookie goes with cross-site
+			// requests too (see TestPlaylistCookieSameSite).
+			for _, part := range []string{tc.want, "HttpOnly", "Secure", "SameSite=None"} {
 				if !strings.Contains(sc+";", part) {
 					t.Errorf("Set-Cookie %q lacks %q", sc, part)
 				}
 			}
 			if strings.Contains(sc, "Max-Age") {
 				t.Errorf("a token without exp gives a session cookie, got %q", sc)
+			}
+		})
+	}
+}
+
+// TestPlaylistCookieSameSite: the playlist cookie is SameSite=None and
+// Secure when the request came over TLS or the public URL is https, so
+// that players on other sites send it; over plain HTTP it stays Lax, for
+// browsers drop SameSite=None cookies that are not Secure. A client's
+// X-Forwarded-Proto changes nothing.
+func TestPlaylistCookieSameSite(t *testing.T) {
+	plain := newFixture(t, func(h *Handler) { h.SecureCookie = false })
+	overTLS := httptest.NewTLSServer(plain.srv.Config.Handler)
+	t.Cleanup(overTLS.Close)
+	httpsURL := newFixture(t, func(h *Handler) { h.SecureCookie = true })
+
+	tok := sign(t, privA, "kid-a", token.Claims{URI: "/show/ep1/"})
+	for _, tc := range []struct {
+		name     string
+		srv      *httptest.Server
+		hdr      map[string]string
+		sameSite http.SameSite
+		secure   bool
+	}{
+		{"plain HTTP, http public URL", plain.srv, nil, http.SameSiteLaxMode, false},
+		{"X-Forwarded-Proto is not trusted", plain.srv, map[string]string{"X-Forwarded-Proto": "https"}, http.SameSiteLaxMode, false},
+		{"TLS to the gateway", overTLS, nil, http.SameSiteNoneMode, true},
+		{"https public URL, TLS ended in front", httpsURL.srv, nil, http.SameSiteNoneMode, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := get(t, tc.srv, "/media/media/show/ep1/master.m3u8?auth="+tok, tc.hdr)
+			if a.status != 200 {
+				t.Fatalf("got %d %s", a.status, a.body)
+			}
+			res := http.Response{Header: a.header}
+			cookies := res.Cookies()
+			if len(cookies) != 1 {
+				t.Fatalf("Set-Cookie %q, want one cookie", a.header.Values("Set-Cookie"))
+			}
+			if ck := cookies[0]; ck.SameSite != tc.sameSite || ck.Secure != tc.secure || !ck.HttpOnly {
+				t.Errorf("cookie %q: want SameSite %v, Secure %v, HttpOnly", a.header.Get("Set-Cookie"), tc.sameSite, tc.secure)
 			}
 		})
 	}

@@ -9,55 +9,73 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signedgate/gateway/internal/cors"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
-// authWriter adjusts the headers of an answer authorised by a token just
-// before they are sent: Cache-Control, so that no shared cache hands one
-// viewer's authorised answer to another, and the playlist cookie. It keeps
-// the interfaces streaming relies on (ReaderFrom for sendfile, Flush, and
-// Unwrap for http.ResponseController).
-type authWriter struct {
+// answerWriter adjusts the headers of a bucket's answer just before they
+// are sent, whatever the origin wrote: Cache-Control (so that no shared
+// cache hands one viewer's authorised answer to another, and a public
+// bucket's own setting), the playlist cookie, and the bucket's CORS
+// headers over any an HTTP origin sent. It keeps the interfaces streaming
+// relies on (ReaderFrom for sendfile, Flush, and Unwrap for
+// http.ResponseController).
+type answerWriter struct {
 	http.ResponseWriter
+	// authorised: the answer was opened by a token. cacheControl is then
+	// its Cache-Control unless the origin's is stricter already; on a
+	// public bucket's answer it replaces the origin's on success (2xx
+	// and 304; an error is not worth keeping for the bucket's max-age).
+	authorised   bool
 	cacheControl string
 	cookie       *http.Cookie
 	// noStore marks an answer that embeds the token (a rewritten playlist).
 	noStore bool
+	// cors is the bucket's rule, applied for request.
+	cors    *cors.Rule
+	request *http.Request
 	sent    bool
 }
 
-func (w *authWriter) WriteHeader(code int) {
+func (w *answerWriter) WriteHeader(code int) {
 	if !w.sent && code >= 200 {
 		w.sent = true
 		h := w.Header()
 		switch {
 		case w.noStore:
 			h.Set("Cache-Control", noStore)
-		case !strict(h.Get("Cache-Control")):
+		case w.authorised:
+			if !strict(h.Get("Cache-Control")) {
+				h.Set("Cache-Control", w.cacheControl)
+			}
+		case w.cacheControl != "" && (code/100 == 2 || code == http.StatusNotModified):
 			h.Set("Cache-Control", w.cacheControl)
 		}
 		if w.cookie != nil && code < 400 {
 			h.Add("Set-Cookie", w.cookie.String())
 		}
+		if w.cors != nil {
+			corsEndpoint.Actual(h, w.cors, w.request)
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *authWriter) Write(p []byte) (int, error) {
+func (w *answerWriter) Write(p []byte) (int, error) {
 	if !w.sent {
 		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(p)
 }
 
-func (w *authWriter) ReadFrom(src io.Reader) (int64, error) {
+func (w *answerWriter) ReadFrom(src io.Reader) (int64, error) {
 	if !w.sent {
 		w.WriteHeader(http.StatusOK)
 	}
 	return io.Copy(w.ResponseWriter, src)
 }
 
-func (w *authWriter) Flush() {
+func (w *answerWriter) Flush() {
 	if !w.sent {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -66,7 +84,7 @@ func (w *authWriter) Flush() {
 	}
 }
 
-func (w *authWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // strict reports whether an origin's Cache-Control already keeps shared
 // caches out, in which case it is left as the origin wrote it.
@@ -85,7 +103,14 @@ func strict(cc string) bool {
 // space the browser sees, so it is sent exactly where the token is valid;
 // it lives until the token's exp. It returns nil when no cookie can say
 // that faithfully.
-func (h *Handler) cookie(c *token.Claims, tok, urlPrefix string, now time.Time) *http.Cookie {
+//
+// Over HTTPS (overTLS, or a public URL that is https) it is SameSite=None
+// and Secure, so that a player on another site (a page of the customer's,
+// a native HLS player) still sends it with segment requests; over plain
+// HTTP it stays SameSite=Lax, for browsers drop SameSite=None cookies
+// that are not Secure. It opens only reads of the token's scope, so
+// being sent on cross-site requests gives a page nothing it could change.
+func (h *Handler) cookie(c *token.Claims, tok, urlPrefix string, now time.Time, overTLS bool) *http.Cookie {
 	if len(tok) > 3800 { // browsers keep cookies up to about 4 KiB
 		return nil
 	}
@@ -106,8 +131,10 @@ func (h *Handler) cookie(c *token.Claims, tok, urlPrefix string, now time.Time) 
 		Value:    tok,
 		Path:     p,
 		HttpOnly: true,
-		Secure:   h.SecureCookie,
 		SameSite: http.SameSiteLaxMode,
+	}
+	if h.SecureCookie || overTLS {
+		ck.Secure, ck.SameSite = true, http.SameSiteNoneMode
 	}
 	if !c.ExpiresAt.IsZero() {
 		left := c.ExpiresAt.Sub(now)
@@ -125,7 +152,7 @@ func (h *Handler) cookie(c *token.Claims, tok, urlPrefix string, now time.Time) 
 // origin is asked for the full, unencoded body, and the answer is no-store.
 // A playlist larger than MaxPlaylistBytes, or not a plain 200, is passed on
 // as the origin sent it.
-func (h *Handler) servePlaylist(w *authWriter, r *http.Request, origin http.Handler, tok string) {
+func (h *Handler) servePlaylist(w *answerWriter, r *http.Request, origin http.Handler, tok string) {
 	head := r.Method == http.MethodHead
 	r.Method = http.MethodGet
 	for _, k := range []string{"Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "Accept-Encoding"} {
@@ -160,7 +187,7 @@ func (h *Handler) servePlaylist(w *authWriter, r *http.Request, origin http.Hand
 // bufferWriter holds an origin's answer in memory up to max bytes, and
 // turns into a pass-through when the answer is larger.
 type bufferWriter struct {
-	out     *authWriter
+	out     *answerWriter
 	header  http.Header
 	status  int
 	buf     bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/admin"
+	"github.com/signedgate/gateway/internal/cors"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/store"
 )
@@ -47,10 +48,11 @@ type baseBody struct {
 }
 
 type createRequest struct {
-	ID     string `json:"id"`
-	Base   string `json:"base"`
-	Secret string `json:"signing_secret"`
-	Name   string `json:"name"`
+	ID     string     `json:"id"`
+	Base   string     `json:"base"`
+	Secret string     `json:"signing_secret"`
+	Name   string     `json:"name"`
+	CORS   *cors.Rule `json:"cors"`
 }
 
 func (a *API) create(maxBody int64) server.HandlerFunc {
@@ -59,7 +61,7 @@ func (a *API) create(maxBody int64) server.HandlerFunc {
 		if err := admin.DecodeJSON(r, maxBody, &req, true); err != nil {
 			return err
 		}
-		b := Base{ID: req.ID, Base: req.Base, Secret: req.Secret, Name: req.Name, Created: a.Now().UTC()}
+		b := Base{ID: req.ID, Base: req.Base, Secret: req.Secret, Name: req.Name, CORS: req.CORS, Created: a.Now().UTC()}
 		if b.ID == "" {
 			b.ID = NewID()
 		}
@@ -80,6 +82,11 @@ func (a *API) create(maxBody int64) server.HandlerFunc {
 		}
 		if len(b.Name) > 200 {
 			return server.Invalid("name must be at most 200 characters")
+		}
+		if b.CORS != nil {
+			if err := b.CORS.Normalize(); err != nil {
+				return err // 400 INVALID_CORS
+			}
 		}
 		switch err := a.Repo.Create(r.Context(), b); {
 		case errors.Is(err, store.ErrExists):

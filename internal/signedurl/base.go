@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signedgate/gateway/internal/cors"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
@@ -29,6 +30,9 @@ type Base struct {
 	Secret  string    `json:"signing_secret,omitempty"`
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
+	// CORS lets pages of other origins fetch() the base's links; nil: no
+	// CORS.
+	CORS *cors.Rule `json:"cors,omitempty"`
 
 	key *urlsig.Key // Secret, prepared; set on the bases routing uses
 }

@@ -67,9 +67,14 @@ func (h *Handler) FastRoute(req *fastlane.Request, resp *fastlane.Response) (str
 	}
 	h.count(src)
 	// As respond and serve write it, in net/http's (sorted) field order.
+	// The lane never sees a request with Origin (fastlane leaves those to
+	// net/http), so of the base's CORS headers only Vary is due here.
 	var f fastlane.Fields
 	f.Add("Cache-Control", "no-store")
 	f.Add("Location", e.Location)
+	if b.CORS != nil {
+		f.Add("Vary", "Origin")
+	}
 	f.Add("X-Cache", string(src))
 	if e.JobID != "" {
 		f.Add("X-Job-Id", e.JobID)

@@ -24,7 +24,8 @@ const RouteName = "signed-url"
 const CodeUnsupportedOperation = "UNSUPPORTED_OPERATION"
 
 // Handler answers signed conversion URLs. As a server.Router it claims GET
-// and HEAD requests whose path is exactly a base's path.
+// and HEAD requests whose path is exactly a base's path, and CORS
+// preflights for that path (cors.go).
 type Handler struct {
 	Repo   *Repo
 	Runner Runner
@@ -50,7 +51,7 @@ type Handler struct {
 // Route implements server.Router.
 func (h *Handler) Route(r *http.Request) (http.Handler, string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return nil, ""
+		return h.routePreflight(r)
 	}
 	b, ok, err := h.Repo.ByPath(r.Context(), r.URL.Path)
 	if err != nil {
@@ -68,6 +69,7 @@ func (h *Handler) Route(r *http.Request) (http.Handler, string) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, b Base) error {
+	allowOrigin(w, r, b)
 	checked, q, err := h.check(r, b)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,7 +25,8 @@ type seen struct {
 	HasAuth      bool // ?auth= in the URL
 	HasCookie    bool // a cookie was sent
 	Range        string
-	Conditional  bool // If-None-Match, If-Modified-Since or If-Range
+	Conditional  bool   // If-None-Match, If-Modified-Since or If-Range
+	Origin       string // the Origin header: a cross-origin request's page
 	Status       int
 	// FromFile: the body reached this outermost writer's ReadFrom with the
 	// object's *os.File as source, the path net/http turns into sendfile.
@@ -33,7 +35,8 @@ type seen struct {
 
 // gateway is a whole instance on a loopback port, with a log of every
 // request it answered. Paths under /__test/ are the test's own pages,
-// served from the same origin so that hls.js may fetch without CORS.
+// served from the same origin so that hls.js may fetch without CORS; the
+// cross-origin tests serve theirs from another origin (startPages).
 type gateway struct {
 	*apptest.Gateway
 
@@ -59,6 +62,7 @@ func startGateway(t *testing.T, pages http.Handler, env map[string]string) *gate
 			HasAuth:   r.URL.Query().Has("auth"),
 			HasCookie: r.Header.Get("Cookie") != "",
 			Range:     r.Header.Get("Range"),
+			Origin:    r.Header.Get("Origin"),
 			Conditional: r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "" ||
 				r.Header.Get("If-Range") != "",
 		}
@@ -103,10 +107,19 @@ func (g *gateway) admin(t *testing.T, method, path string, body, out any) {
 // for it.
 func (g *gateway) authenticatedBucket(t *testing.T, name, origin string) func(uri string) string {
 	t.Helper()
+	return g.authenticatedBucketWith(t, name, origin, nil)
+}
+
+// authenticatedBucketWith is authenticatedBucket with more bucket
+// settings, such as "cors".
+func (g *gateway) authenticatedBucketWith(t *testing.T, name, origin string, settings map[string]any) func(uri string) string {
+	t.Helper()
 	if !strings.HasPrefix(origin, "http") {
 		origin = "file://" + origin
 	}
-	g.admin(t, "PUT", "/v1/buckets/"+name, map[string]string{"origin": origin, "policy": "authenticated"}, nil)
+	body := map[string]any{"origin": origin, "policy": "authenticated"}
+	maps.Copy(body, settings)
+	g.admin(t, "PUT", "/v1/buckets/"+name, body, nil)
 	g.admin(t, "PUT", "/v1/buckets/"+name+"/policy/authenticated", nil, nil)
 	var created struct {
 		SigningKey struct {

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,29 +16,44 @@ import (
 
 // result is what interop/play.mjs reports.
 type result struct {
-	CurrentTime float64  `json:"currentTime"`
-	Duration    float64  `json:"duration"`
-	Ended       bool     `json:"ended"`
-	Error       string   `json:"error"`
-	MediaError  string   `json:"mediaError"`
-	CanPlayH264 string   `json:"canPlayH264"`
-	CanPlayHLS  string   `json:"canPlayHLS"`
-	Console     []string `json:"console"`
+	CurrentTime float64 `json:"currentTime"`
+	Duration    float64 `json:"duration"`
+	Ended       bool    `json:"ended"`
+	Error       string  `json:"error"`
+	MediaError  string  `json:"mediaError"`
+	CanPlayH264 string  `json:"canPlayH264"`
+	CanPlayHLS  string  `json:"canPlayHLS"`
+	// CanvasReadable is "yes" when a frame drawn into a canvas could be
+	// read back: the media was granted by CORS (or same-origin).
+	CanvasReadable string `json:"canvasReadable"`
+	// Status and Body are a fetch's (scenario "fetch").
+	Status     int      `json:"status"`
+	Body       string   `json:"body"`
+	Redirected bool     `json:"redirected"`
+	PageOrigin string   `json:"pageOrigin"`
+	Console    []string `json:"console"`
 }
 
+// play runs a scenario in a page of the gateway's own origin.
 func play(t *testing.T, chromium string, g *gateway, scenario, src string, seekTo float64) result {
 	t.Helper()
-	spec, _ := json.Marshal(map[string]any{
+	return playOn(t, chromium, g.URL, map[string]any{"scenario": scenario, "src": src, "seekTo": seekTo})
+}
+
+// playOn runs interop/play.mjs with spec in the blank page of pages (a
+// base URL serving testPages), with hls.js from there too.
+func playOn(t *testing.T, chromium, pages string, spec map[string]any) result {
+	t.Helper()
+	full := map[string]any{
 		"chromium":    chromium,
 		"userDataDir": t.TempDir(),
-		"page":        g.URL + "/__test/blank.html",
-		"hlsScript":   g.URL + "/__test/hls.min.js",
-		"scenario":    scenario,
-		"src":         src,
-		"seekTo":      seekTo,
+		"page":        pages + "/__test/blank.html",
+		"hlsScript":   pages + "/__test/hls.min.js",
 		"timeoutMs":   (60 * time.Second).Milliseconds(),
-	})
-	cmd := exec.Command("node", "play.mjs", string(spec))
+	}
+	maps.Copy(full, spec)
+	js, _ := json.Marshal(full)
+	cmd := exec.Command("node", "play.mjs", string(js))
 	cmd.Dir = "interop"
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()

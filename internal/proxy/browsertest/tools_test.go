@@ -33,8 +33,10 @@ func requireTools(t *testing.T) (chromium string) {
 		}
 		paths[tool.name] = p
 	}
-	if _, err := os.Stat(filepath.Join("interop", "node_modules", "playwright-core")); err != nil {
-		missing("interop/node_modules", "npm ci --prefix internal/proxy/browsertest/interop")
+	for _, pkg := range []string{"playwright-core", filepath.Join("hls.js", "dist", "hls.min.js")} {
+		if _, err := os.Stat(filepath.Join("interop", "node_modules", pkg)); err != nil {
+			missing("interop/node_modules/"+filepath.ToSlash(pkg), "npm ci --prefix internal/proxy/browsertest/interop")
+		}
 	}
 	return paths["chromium"]
 }

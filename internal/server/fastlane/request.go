@@ -116,6 +116,11 @@ func parse(buf []byte, req *Request) (n int, res parseResult) {
 		case equalFold(name, "transfer-encoding"), equalFold(name, "expect"),
 			equalFold(name, "upgrade"), equalFold(name, "trailer"):
 			return 0, other
+		case equalFold(name, "origin"):
+			// A cross-origin request: its answer's CORS headers depend on
+			// the rule of what it asks for, which only the full path
+			// applies.
+			return 0, other
 		}
 	}
 	if hosts != 1 || !validHost(host) {

@@ -72,6 +72,7 @@ func TestParseLeavesTheRestToNetHTTP(t *testing.T) {
 		"two request ids":    "GET /b HTTP/1.1\r\nHost: h\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n\r\n",
 		"connection list":    "GET /b HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, x-a\r\n\r\n",
 		"non-ascii target":   "GET /b\xff HTTP/1.1\r\nHost: h\r\n\r\n",
+		"cross-origin":       "GET /b HTTP/1.1\r\nHost: h\r\nOrigin: https://a.example\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			var req Request
