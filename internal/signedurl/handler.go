@@ -207,7 +207,7 @@ func respond(w http.ResponseWriter, e cache.Entry) {
 	// running or failed job's JSON (the redirect is the same for all).
 	w.Header().Set("Cache-Control", "no-store")
 	if e.Location == "" {
-		w.Header().Set("Vary", "Accept")
+		w.Header().Add("Vary", "Accept")
 	}
 	if e.JobID != "" {
 		w.Header().Set("X-Job-Id", e.JobID)

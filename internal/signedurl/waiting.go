@@ -188,7 +188,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, b Base, e cache.E
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
-	hd.Set("Vary", "Accept")
+	hd.Add("Vary", "Accept")
 	if e.JobID != "" {
 		hd.Set("X-Job-Id", e.JobID)
 	}

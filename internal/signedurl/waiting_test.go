@@ -184,3 +184,33 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitingPageKeepsVaryOrigin: answers that differ by Accept say so
+// without dropping the Vary: Origin of a base with a CORS rule.
+func TestWaitingPageKeepsVaryOrigin(t *testing.T) {
+	h := newHarness(t, false)
+	h.runner.hold = true
+	h.handler.Wait = time.Millisecond
+	var created struct {
+		Base Base `json:"signed_url_base"`
+	}
+	if code := h.admin(t, "POST", "/v1/signed-url-bases", map[string]any{"signing_secret": testSecret,
+		"cors": map[string]any{"allowed_origins": []string{"https://app.example.com"}}}, &created); code != 201 {
+		t.Fatalf("create base: %d", code)
+	}
+	link := urlsig.Sign(created.Base.Base, testSecret, []byte(pageJob), "k1")
+	for _, accept := range []string{browserAccept, "application/json"} {
+		req, _ := http.NewRequest("GET", link, nil)
+		req.Header.Set("Accept", accept)
+		req.Header.Set("Origin", "https://app.example.com")
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		vary := strings.Join(resp.Header.Values("Vary"), ",")
+		if resp.StatusCode != http.StatusAccepted || !strings.Contains(vary, "Origin") || !strings.Contains(vary, "Accept") {
+			t.Errorf("Accept %q: %d Vary %q", accept, resp.StatusCode, vary)
+		}
+	}
+}
