@@ -83,6 +83,10 @@ type Config struct {
 
 	// Jobs bounds conversion jobs and keeps their outputs.
 	Jobs Jobs `envPrefix:"JOBS_"`
+
+	// TLS configures the HTTPS listener and its certificates
+	// (GATEWAY_TLS_* and GATEWAY_ACME*, named in full on its fields).
+	TLS TLS `envPrefix:""`
 }
 
 // Fetch is the policy for fetching user-supplied URLs. Private, loopback,
@@ -252,6 +256,7 @@ func (c *Config) validate() []error {
 	c.Origin.validate(bad)
 	c.Engines.validate(bad)
 	c.SignedURL.validate(bad)
+	c.TLS.validate(c.Addr, bad)
 
 	c.Jobs.validate(bad)
 	if c.Embedded() && c.Jobs.WorkerCount() == 0 {

@@ -33,6 +33,7 @@ import (
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/filestore"
 	"github.com/signedgate/gateway/internal/store/redisstore"
+	"github.com/signedgate/gateway/internal/tlsserve"
 )
 
 // App is one running gateway instance.
@@ -73,6 +74,9 @@ type App struct {
 	// results of signed URLs with a cache_key.
 	SignedURLBases *signedurl.Repo
 	ResultCache    *cache.Cache
+	// TLS chooses the HTTPS listener's certificates; nil without
+	// GATEWAY_TLS_ADDR.
+	TLS *tlsserve.Manager
 
 	redisConn *redisstore.Conn // Redis with its breaker; nil in embedded mode
 	// worker: the instance is a gateway worker (AsWorker).
@@ -157,6 +161,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	mounts := []func(*Mount) error{
 		a.mountBuckets,
 		a.mountDelivery,
+		a.mountTLS, // after delivery, whose domains it serves; puts its router first
 		a.mountJobs,
 		a.mountSignedURL, // before uploads: a base's exact path wins over asset URLs
 		a.mountUpload,
@@ -275,6 +280,11 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
 	}
+	tlsLn, err := a.listenTLS()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	mode := "embedded"
 	if !a.Config.Embedded() {
 		mode = "redis"
@@ -290,7 +300,11 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		a.Log.Info("gateway listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "mode", mode)
 	}
-	err = a.Serve(ctx, ln)
+	if tlsLn != nil {
+		a.Log.Info("gateway listening for HTTPS", "addr", tlsLn.Addr().String(),
+			"certificate_files", a.Config.TLS.CertFile != "", "acme", a.TLS.ACMEEnabled())
+	}
+	err = a.serveListeners(ctx, ln, tlsLn)
 	<-a.jobsDone
 	return err
 }

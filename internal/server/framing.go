@@ -32,7 +32,8 @@ import (
 // closes, which costs a chunked upload its keep-alive and nothing more.
 // Whatever the framedConn cannot follow closes the connection after the
 // request too. The bytes must be HTTP/1 in clear: the wrapper sits
-// directly on the TCP connection (or on the fast lane's).
+// directly on the TCP connection (or on the fast lane's), or on a TLS
+// connection's plaintext once HTTP/1.1 was negotiated (tls.go).
 
 // CodeAmbiguousFraming is the code of a request refused for carrying
 // Content-Length and Transfer-Encoding together, or Transfer-Encoding in

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -205,26 +206,47 @@ func New(opts Options, h http.Handler, log *slog.Logger) *http.Server {
 // returns nil, for a shutdown that keeps its time limit is a clean one. It
 // returns an error only when serving failed (the listener did).
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, log *slog.Logger) error {
+	l, _ := ln.(lane)
+	return serve(ctx, srv, framedListener{ln}, l, timeout, log)
+}
+
+// lane is a listener that serves connections itself (the fast lane): a
+// shutdown waits for them, and cuts them when its time is up.
+type lane interface {
+	Wait(context.Context) error
+	Cut() int
+}
+
+// serve is Serve on a listener whose connections are ready for net/http;
+// lane, when not nil, is waited for too.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, lane lane, timeout time.Duration, log *slog.Logger) error {
 	// active counts net/http's connections in the middle of a request:
-	// those Shutdown waits for.
+	// those Shutdown waits for. framedConns carry their own flag; others
+	// (HTTP/2 over TLS) are kept in others.
 	var active atomic.Int64
+	var others sync.Map // net.Conn -> struct{}
 	hook := srv.ConnState
 	srv.ConnState = func(c net.Conn, state http.ConnState) {
+		now, was := state == http.StateActive, false
 		if fc, ok := c.(*framedConn); ok {
-			if state == http.StateActive {
-				if !fc.active.Swap(true) {
-					active.Add(1)
-				}
-			} else if fc.active.Swap(false) {
-				active.Add(-1)
-			}
+			was = fc.active.Swap(now)
+		} else if now {
+			_, was = others.LoadOrStore(c, struct{}{})
+		} else {
+			_, was = others.LoadAndDelete(c)
+		}
+		switch {
+		case now && !was:
+			active.Add(1)
+		case !now && was:
+			active.Add(-1)
 		}
 		if hook != nil {
 			hook(c, state)
 		}
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(framedListener{ln}) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -240,10 +262,6 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.
 	if late {
 		err = nil
 	}
-	lane, _ := ln.(interface {
-		Wait(context.Context) error
-		Cut() int
-	})
 	if lane != nil && lane.Wait(sctx) != nil {
 		// Connections a listener serves itself (the fast lane) end too.
 		late = true

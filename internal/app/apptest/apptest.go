@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -32,8 +33,12 @@ type Gateway struct {
 	URL string
 	// Token is the admin token the instance admits.
 	Token string
+	// TLSAddr is where its HTTPS listener is, 127.0.0.1:port, when env
+	// sets GATEWAY_TLS_ADDR; "" otherwise.
+	TLSAddr string
 
 	ln       net.Listener
+	tlsLn    net.Listener // nil without HTTPS
 	logs     *testWriter
 	stopOnce sync.Once
 	stop     func() error // stops serving, if serving started
@@ -56,6 +61,8 @@ func Start(t testing.TB, env map[string]string, opts ...app.Option) *Gateway {
 //   - GATEWAY_ADDR is the listener's address and GATEWAY_PUBLIC_URL its
 //     URL (an empty GATEWAY_PUBLIC_URL is derived from GATEWAY_ADDR, as
 //     the binary derives it);
+//   - when env sets GATEWAY_TLS_ADDR (to anything), a second loopback
+//     listener is opened for HTTPS and GATEWAY_TLS_ADDR is its address;
 //   - GATEWAY_DATA_DIR is a directory of the test's own;
 //   - GATEWAY_ADMIN_TOKEN is AdminToken;
 //   - GATEWAY_LOG_LEVEL is warn, and the log goes to the test's output,
@@ -80,18 +87,35 @@ func New(t testing.TB, env map[string]string, opts ...app.Option) *Gateway {
 	for k, v := range env {
 		vars[k] = v
 	}
+	var tlsLn net.Listener
+	closeAll := func() {
+		ln.Close()
+		if tlsLn != nil {
+			tlsLn.Close()
+		}
+	}
+	if vars["GATEWAY_TLS_ADDR"] != "" {
+		if tlsLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			closeAll()
+			t.Fatal(err)
+		}
+		vars["GATEWAY_TLS_ADDR"] = tlsLn.Addr().String()
+	}
 	cfg, err := config.LoadFrom(vars)
 	if err != nil {
-		ln.Close()
+		closeAll()
 		t.Fatal(err)
 	}
 	log, logs := testLogger(t, cfg)
 	a, err := app.New(context.Background(), cfg, log, opts...)
 	if err != nil {
-		ln.Close()
+		closeAll()
 		t.Fatal(err)
 	}
-	g := &Gateway{App: a, Config: cfg, URL: url, Token: a.AdminToken, ln: ln, logs: logs}
+	g := &Gateway{App: a, Config: cfg, URL: url, Token: a.AdminToken, ln: ln, tlsLn: tlsLn, logs: logs}
+	if tlsLn != nil {
+		g.TLSAddr = tlsLn.Addr().String()
+	}
 	t.Cleanup(func() {
 		if err := g.Stop(); err != nil {
 			t.Errorf("stop the gateway at %s: %v", g.URL, err)
@@ -104,12 +128,18 @@ func New(t testing.TB, env map[string]string, opts ...app.Option) *Gateway {
 // record (at GATEWAY_LOG_LEVEL, warn unless env says otherwise).
 func (g *Gateway) Logged() string { return g.logs.String() }
 
-// Serve serves the instance on its listener, as the binary does.
+// Serve serves the instance on its listener, and on its HTTPS listener
+// when it has one, as the binary does.
 func (g *Gateway) Serve() {
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- g.App.Serve(ctx, g.ln) }()
-	g.stop = func() error { cancel(); return <-served }
+	if g.tlsLn == nil {
+		g.stop = func() error { cancel(); return <-served }
+		return
+	}
+	go func() { served <- g.App.ServeTLS(ctx, g.tlsLn) }()
+	g.stop = func() error { cancel(); return errors.Join(<-served, <-served) }
 }
 
 // ServeHandler serves h on the instance's listener with a plain
@@ -131,6 +161,9 @@ func (g *Gateway) Stop() error {
 			serveErr = g.stop()
 		} else {
 			g.ln.Close()
+		}
+		if g.tlsLn != nil {
+			g.tlsLn.Close() // when not served (ServeHandler); else closed already
 		}
 		g.stopErr = g.App.Close()
 		if g.stopErr == nil {
