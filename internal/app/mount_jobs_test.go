@@ -13,7 +13,9 @@ import (
 
 	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
@@ -103,7 +105,18 @@ func exportOnce(t *testing.T, a *app.App) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := a.Jobs.Submit(spec)
+	// Jobs go through Redis when it is configured: just after it came
+	// back, a submit may be answered 503 for a moment (the breaker's probe
+	// runs every 100 ms).
+	var j *jobs.Handle
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		j, err = a.Jobs.Submit(spec)
+		if err == nil || server.AsError(err).Status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
