@@ -15,6 +15,12 @@ func runServe(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "gateway serve takes no arguments (configuration is read from GATEWAY_* variables)\n")
 		return 2
 	}
+	return runApp(ctx, "gateway")
+}
+
+// runApp loads the configuration, builds the instance with opts and runs
+// it until ctx ends; name is what its last log line calls it.
+func runApp(ctx context.Context, name string, opts ...app.Option) int {
 	cfg, err := config.Load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
@@ -22,17 +28,17 @@ func runServe(ctx context.Context, args []string) int {
 	}
 	log := newLogger(cfg)
 	slog.SetDefault(log)
-	a, err := app.New(ctx, cfg, log)
+	a, err := app.New(ctx, cfg, log, opts...)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		return 1
 	}
 	defer a.Close()
 	if err := a.Run(ctx); err != nil {
-		log.Error("server stopped", "err", err)
+		log.Error(name+" stopped", "err", err)
 		return 1
 	}
-	log.Info("gateway stopped")
+	log.Info(name + " stopped")
 	return 0
 }
 

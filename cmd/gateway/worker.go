@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 
-	"github.com/signedgate/gateway/config"
 	"github.com/signedgate/gateway/internal/app"
 )
 
@@ -23,25 +21,7 @@ func runWorker(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "gateway worker takes no arguments (configuration is read from GATEWAY_* variables)\n\n%s", workerUsage)
 		return 2
 	}
-	cfg, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "gateway:", err)
-		return 2
-	}
-	log := newLogger(cfg)
-	slog.SetDefault(log)
-	a, err := app.New(ctx, cfg, log, app.AsWorker())
-	if err != nil {
-		log.Error("start failed", "err", err)
-		return 1
-	}
-	defer a.Close()
-	if err := a.Run(ctx); err != nil {
-		log.Error("worker stopped", "err", err)
-		return 1
-	}
-	log.Info("gateway worker stopped")
-	return 0
+	return runApp(ctx, "gateway worker", app.AsWorker())
 }
 
 const workerUsage = `usage: gateway worker
