@@ -15,8 +15,8 @@ import (
 	"github.com/signedgate/gateway/internal/app/apptest"
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/jobs/jobspec"
-	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/outputs"
+	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
