@@ -17,6 +17,7 @@ import (
 	"github.com/signedgate/gateway/internal/jobstate"
 	"github.com/signedgate/gateway/internal/queue"
 	"github.com/signedgate/gateway/internal/server"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
@@ -197,10 +198,12 @@ func TestAJobBegunTooOftenFails(t *testing.T) {
 	if got := worker.counter(t, "gateway_job_attempts_total", map[string]string{"attempt": "over"}); got != 1 {
 		t.Errorf("attempts over %v, want 1", got)
 	}
-	// The job has left the queue.
-	if n, _ := q.Depth(context.Background()); n != 0 {
-		t.Errorf("queue depth %d after the job ended", n)
-	}
+	// The job leaves the queue (acknowledged just after its state is
+	// written).
+	testutil.Eventually(t, 5*time.Second, "the job to leave the queue", func() bool {
+		n, _ := q.Depth(context.Background())
+		return n == 0
+	})
 }
 
 // lossyQueue hands out leases that are lost at their first renewal, as
@@ -422,7 +425,8 @@ func TestAResultMadeDuringAnOutageIsKept(t *testing.T) {
 		t.Errorf("the job ran again")
 	case <-time.After(3 * lease):
 	}
-	if n, _ := q.Depth(context.Background()); n != 0 {
-		t.Errorf("queue depth %d: the job was not acknowledged", n)
-	}
+	testutil.Eventually(t, 5*time.Second, "the job to be acknowledged", func() bool {
+		n, _ := q.Depth(context.Background())
+		return n == 0
+	})
 }
