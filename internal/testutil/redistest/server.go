@@ -25,6 +25,7 @@ type Server struct {
 	bin     string
 	dir     string
 	port    int
+	bus     int // the cluster bus port of a cluster node
 	aof     bool
 	cluster bool
 	cmd     *exec.Cmd
@@ -53,6 +54,11 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 		t.Skipf("redis-server is not installed: %v (set CI=true to make this a failure)", err)
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: testutil.FreePort(t), aof: opts.AppendOnly, cluster: opts.cluster}
+	if s.cluster {
+		// Its own bus port: the default, port+10000, may be taken by
+		// another test's server, or lie past 65535.
+		s.bus = testutil.FreePort(t)
+	}
 	s.Start()
 	t.Cleanup(func() { s.Kill() })
 	return s
@@ -79,7 +85,8 @@ func (s *Server) Start() {
 		"--save", "", "--appendonly", aof, "--appendfsync", "always",
 		"--protected-mode", "yes", "--logfile", ""}
 	if s.cluster {
-		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(s.bus))
 	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout = &s.log
@@ -154,18 +161,23 @@ func StartCluster(t testing.TB) *Cluster {
 	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr()}})
-	defer rdb.Close()
+	// Ready when every node, not only the first, says the cluster is ok
+	// (a node that has not heard of the others yet answers CLUSTERDOWN).
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		info, err := rdb.ClusterInfo(context.Background()).Result()
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
-			break
+	for _, n := range c.Nodes {
+		rdb := redis.NewClient(&redis.Options{Addr: n.Addr()})
+		for {
+			info, err := rdb.ClusterInfo(context.Background()).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				rdb.Close()
+				t.Fatalf("the cluster is not ready on %s: %v %s", n.Addr(), err, info)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the cluster is not ready: %v %s", err, info)
-		}
-		time.Sleep(100 * time.Millisecond)
+		rdb.Close()
 	}
 	return c
 }
