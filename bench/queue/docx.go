@@ -23,12 +23,41 @@ import (
 
 const benchSecret = "queue-bench-signing-secret-01234"
 
-// makeDocx makes a docx of pages pages with LibreOffice itself (HTML →
-// docx, as bench/office does), and converts it to PDF once to count its
-// pages and the size of the PDF.
-func makeDocx(work string, pages int) (docx []byte, pdfPages int, pdfBytes int64, version string, err error) {
+// doc is an input document of the run.
+type doc struct {
+	pages    int    // pages asked for
+	docx     []byte // the file
+	pdfPages int    // pages of its PDF
+	pdfBytes int64
+}
+
+// makeDocs makes a docx of each page count with LibreOffice itself (HTML →
+// docx, as bench/office does), and converts each to PDF once to count its
+// pages and the size of the PDF. It returns LibreOffice's version.
+func makeDocs(work string, docs ...*doc) (string, error) {
+	dir := filepath.Join(work, "maker")
+	os.MkdirAll(dir, 0o755)
+	e, err := office.New(office.Config{Slots: 1, WorkDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return "", err
+	}
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := e.Start(ctx); err != nil {
+		return "", err
+	}
+	for _, d := range docs {
+		if err := d.make(ctx, e, dir); err != nil {
+			return "", err
+		}
+	}
+	return e.Version(), nil
+}
+
+func (d *doc) make(ctx context.Context, e *office.Engine, dir string) error {
 	var b strings.Builder
-	for p := 1; p <= pages; p++ {
+	for p := 1; p <= d.pages; p++ {
 		style := ""
 		if p > 1 {
 			style = ` style="page-break-before: always"`
@@ -38,45 +67,37 @@ func makeDocx(work string, pages int) (docx []byte, pdfPages int, pdfBytes int64
 			fmt.Fprintf(&b, "<p>Paragraph %d.%d. The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. How vexingly quick daft zebras jump.</p>", p, i)
 		}
 	}
-	dir := filepath.Join(work, "maker")
-	os.MkdirAll(dir, 0o755)
-	html := filepath.Join(dir, "bench.html")
+	base := filepath.Join(dir, fmt.Sprintf("p%d", d.pages))
+	html := base + ".html"
 	if err := os.WriteFile(html, []byte(b.String()), 0o644); err != nil {
-		return nil, 0, 0, "", err
+		return err
 	}
-	e, err := office.New(office.Config{Slots: 1, WorkDir: dir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, 0, 0, "", err
-	}
-	defer e.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := e.Start(ctx); err != nil {
-		return nil, 0, 0, "", err
-	}
-	out1 := filepath.Join(dir, "docx")
-	out2 := filepath.Join(dir, "pdf")
+	out1, out2 := base+"-docx", base+"-pdf"
 	os.MkdirAll(out1, 0o755)
 	os.MkdirAll(out2, 0o755)
 	res, err := e.Run(ctx, engine.Request{Operation: "convert", InputFormat: "html", OutputFormat: "docx",
 		Inputs: []engine.File{{Path: html, Name: "bench.html"}}, WorkDir: out1})
 	if err != nil {
-		return nil, 0, 0, "", err
+		return err
 	}
 	res2, err := e.Run(ctx, engine.Request{Operation: "convert", InputFormat: "docx", OutputFormat: "pdf",
 		Inputs: []engine.File{res.Files[0]}, WorkDir: out2})
 	if err != nil {
-		return nil, 0, 0, "", err
+		return err
 	}
-	docx, err = os.ReadFile(res.Files[0].Path)
-	if err != nil {
-		return nil, 0, 0, "", err
+	if d.docx, err = os.ReadFile(res.Files[0].Path); err != nil {
+		return err
 	}
 	pdf, err := os.ReadFile(res2.Files[0].Path)
 	if err != nil {
-		return nil, 0, 0, "", err
+		return err
 	}
-	return docx, countPages(res2.Files[0].Path, pdf), int64(len(pdf)), e.Version(), nil
+	d.pdfPages, d.pdfBytes = countPages(res2.Files[0].Path, pdf), int64(len(pdf))
+	return nil
+}
+
+func (d *doc) String() string {
+	return fmt.Sprintf("a docx of %d KiB, %d pages as PDF (%d KiB)", len(d.docx)>>10, d.pdfPages, d.pdfBytes>>10)
 }
 
 // countPages asks pdfinfo, or counts the page objects.
@@ -93,11 +114,11 @@ func countPages(path string, pdf []byte) int {
 	return len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1))
 }
 
-// signedLink is the conversion link of the run on the gateway at base:
-// import the docx (base64, in the link), convert it to PDF, export it. No
+// signedLink is the conversion link of d on the gateway at base: import
+// the docx (base64, in the link), convert it to PDF, export it. No
 // cache_key: every request runs a job.
-func (b *bench) signedLink(base string) string {
-	file, _ := json.Marshal(base64.StdEncoding.EncodeToString(b.docx))
+func signedLink(base string, d *doc) string {
+	file, _ := json.Marshal(base64.StdEncoding.EncodeToString(d.docx))
 	job := `{"tasks":{"in":{"operation":"import/base64","file":` + string(file) + `,"filename":"bench.docx"},` +
 		`"pdf":{"operation":"convert","input":"in","output_format":"pdf"},"out":{"operation":"export/url","input":"pdf"}}}`
 	return urlsig.Sign(base+"/q", benchSecret, []byte(job), "")
@@ -112,11 +133,11 @@ type sample struct {
 	sent, got302, done time.Time
 }
 
-// convert clicks g's signed link: the request, its 302, the download of
-// the PDF.
-func (b *bench) convert(g *gw) (sample, error) {
+// convert clicks g's signed link for d: the request, its 302, the
+// download of the PDF.
+func (b *bench) convert(g *gw, d *doc) (sample, error) {
 	t0 := time.Now()
-	resp, err := b.client.Get(g.signed)
+	resp, err := b.client.Get(g.signed[d])
 	if err != nil {
 		return sample{}, err
 	}

@@ -15,7 +15,7 @@
 // on freshly started processes, warmed up first; rounds alternate which side
 // goes first and each side keeps its best round.
 //
-//	go run ./bench/queue [-only overhead|scaling] [-n 40] [-rounds 3] [-jobs 80] [-clients 4] [-pages 2]
+//	go run ./bench/queue [-only overhead|scaling] [-n 40] [-rounds 4] [-jobs 80] [-clients 4] [-pages 20] [-overhead-pages 2]
 package main
 
 import (
@@ -40,7 +40,7 @@ type options struct {
 	n, rounds, warmup int
 	pause             time.Duration
 	jobs, clients     int
-	pages             int
+	pages, ohPages    int
 	only              string
 	overheadCPUs      string
 	workerCPUs        []string
@@ -54,7 +54,9 @@ type bench struct {
 	o        options
 	work     string
 	bin      string
-	docx     []byte
+	ohDoc    *doc   // the overhead phase's document
+	scDoc    *doc   // the scaling phase's
+	docs     []*doc // both, once each
 	redisURL string
 	redis    *proc
 	edge     *gw
@@ -102,7 +104,8 @@ func main() {
 	flag.IntVar(&o.warmup, "warmup", 5, "conversions on fresh processes before each measurement, not counted")
 	flag.IntVar(&o.jobs, "jobs", 80, "scaling: conversions per side and round")
 	flag.IntVar(&o.clients, "clients", 4, "scaling: concurrent clients")
-	flag.IntVar(&o.pages, "pages", 2, "pages of the docx")
+	flag.IntVar(&o.pages, "pages", 20, "scaling: pages of the docx")
+	flag.IntVar(&o.ohPages, "overhead-pages", 2, "overhead: pages of the docx")
 	flag.StringVar(&o.only, "only", "", "overhead or scaling (default both)")
 	flag.StringVar(&o.overheadCPUs, "overhead-cpus", "", "overhead: CPU list (taskset) of the single gateway and of the worker; empty: all CPUs")
 	flag.StringVar(&workerCPUs, "worker-cpus", "0,1", "scaling: the CPU of worker 1 and of worker 2")
@@ -115,8 +118,8 @@ func main() {
 	if o.only != "" && o.only != "overhead" && o.only != "scaling" {
 		log.Fatalf("-only %q: want overhead or scaling", o.only)
 	}
-	if o.n < 1 || o.rounds < 1 || o.jobs < 1 || o.clients < 1 || o.pages < 1 || o.warmup < 0 {
-		log.Fatal("-n, -rounds, -jobs, -clients and -pages must be at least 1, -warmup at least 0")
+	if o.n < 1 || o.rounds < 1 || o.jobs < 1 || o.clients < 1 || o.pages < 1 || o.ohPages < 1 || o.warmup < 0 {
+		log.Fatal("-n, -rounds, -jobs, -clients, -pages and -overhead-pages must be at least 1, -warmup at least 0")
 	}
 	// A LibreOffice process is restarted after GATEWAY_ENGINES_OFFICE_MAX_JOBS
 	// (200) conversions: a restart inside a measurement costs seconds.
@@ -151,10 +154,18 @@ func main() {
 	if b.bin, err = buildGateway(work); err != nil {
 		fatalf("build the gateway: %v", err)
 	}
-	var pdfPages int
-	var pdfBytes int64
-	var version string
-	b.docx, pdfPages, pdfBytes, version, err = makeDocx(work, o.pages)
+	b.ohDoc, b.scDoc = &doc{pages: o.ohPages}, &doc{pages: o.pages}
+	switch {
+	case o.pages == o.ohPages || o.only == "overhead":
+		b.scDoc = b.ohDoc
+	case o.only == "scaling":
+		b.ohDoc = b.scDoc
+	}
+	b.docs = []*doc{b.ohDoc}
+	if b.scDoc != b.ohDoc {
+		b.docs = append(b.docs, b.scDoc)
+	}
+	version, err := makeDocs(work, b.docs...)
 	if err != nil {
 		fatalf("make the docx: %v", err)
 	}
@@ -169,8 +180,14 @@ func main() {
 	}
 
 	fmt.Printf("LibreOffice %s; %d CPUs; load average at start: %s\n", version, numCPU(), loadavg())
-	fmt.Printf("input: a docx of %d KiB, %d pages as PDF (%d KiB), imported as base64 in the signed link\n",
-		len(b.docx)>>10, pdfPages, pdfBytes>>10)
+	switch o.only {
+	case "overhead":
+		fmt.Printf("input, imported as base64 in the signed link: %s\n", b.ohDoc)
+	case "scaling":
+		fmt.Printf("input, imported as base64 in the signed link: %s\n", b.scDoc)
+	default:
+		fmt.Printf("input, imported as base64 in the signed link: overhead: %s; scaling: %s\n", b.ohDoc, b.scDoc)
+	}
 	fmt.Printf("every gateway: one LibreOffice slot, one Chromium tab, one job at a time (GATEWAY_JOBS_WORKERS=1; the edge 0)\n")
 	fmt.Printf("edge and redis-server on CPUs %s; the client in this process, unpinned\n\n", cpusName(o.edgeCPUs))
 
@@ -228,7 +245,7 @@ func (b *bench) hold() {
 	}
 	for _, g := range []*gw{b.edge, single} {
 		f := filepath.Join(b.work, "link-"+g.name+".txt")
-		if err := os.WriteFile(f, []byte(g.signed+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(f, []byte(g.signed[b.ohDoc]+"\n"), 0o644); err != nil {
 			fatalf("%v", err)
 		}
 		fmt.Printf("%s at %s: its signed link is in %s\n", g.name, g.url, f)
@@ -322,7 +339,7 @@ func (b *bench) overheadRound(side string, round int) latencyResult {
 	}
 	defer runner.stop()
 	for range o.warmup {
-		if _, err := b.convert(target); err != nil {
+		if _, err := b.convert(target, b.ohDoc); err != nil {
 			fatalf("%s warm-up: %v", side, err)
 		}
 	}
@@ -334,7 +351,7 @@ func (b *bench) overheadRound(side string, round int) latencyResult {
 	samples := make([]sample, 0, o.n)
 	for range o.n {
 		time.Sleep(o.pause)
-		s, err := b.convert(target)
+		s, err := b.convert(target, b.ohDoc)
 		if err != nil {
 			fatalf("%s: %v", side, err)
 		}
@@ -474,7 +491,7 @@ func (b *bench) load(n, c int) []sample {
 	for range c {
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
-				s, err := b.convert(b.edge)
+				s, err := b.convert(b.edge, b.scDoc)
 				if err != nil {
 					fatalf("scaling: %v", err)
 				}

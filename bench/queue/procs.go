@@ -218,7 +218,7 @@ type gw struct {
 	name   string
 	url    string // where it listens (a worker: /healthz, /readyz, /metrics only)
 	p      *proc
-	signed string // the signed conversion link, on a gateway that serves them
+	signed map[*doc]string // the signed conversion links, on a gateway that serves them
 }
 
 // baseEnv is the environment every gateway of the run shares: the parent's
@@ -246,7 +246,7 @@ func (b *bench) baseEnv(name, addr, publicURL string) []string {
 		"GATEWAY_ADMIN_TOKEN="+adminToken,
 		"GATEWAY_LOG_LEVEL="+b.o.logLevel,
 		"GATEWAY_SHUTDOWN_TIMEOUT=5s",
-		// The signed link carries the docx (base64): room for -pages.
+		// The signed link carries the docx (base64): room for many pages.
 		"GATEWAY_MAX_HEADER_BYTES=4194304",
 		"GATEWAY_JOBS_WORK_DIR="+filepath.Join(dir, "jobs"),
 		"GATEWAY_ENGINES_OFFICE_SLOTS=1",
@@ -328,7 +328,10 @@ func (b *bench) ready(g *gw) error {
 		g.stop()
 		return fmt.Errorf("%s: create the signing base: %d %s", g.name, resp.StatusCode, msg)
 	}
-	g.signed = b.signedLink(g.url)
+	g.signed = map[*doc]string{}
+	for _, d := range b.docs {
+		g.signed[d] = signedLink(g.url, d)
+	}
 	return nil
 }
 
