@@ -35,26 +35,26 @@ type jobTimes struct {
 }
 
 // breakdown reads each sample's job from g (GET /v1/jobs/{id}) and returns
-// the median of every segment, and under "outside" the median of each
-// conversion's time outside its convert task.
-func (b *bench) breakdown(g *gw, samples []sample) (map[string]time.Duration, error) {
+// the median and the maximum of every segment, and under "outside" those of
+// each conversion's time outside its convert task.
+func (b *bench) breakdown(g *gw, samples []sample) (med, most map[string]time.Duration, err error) {
 	parts := map[string][]time.Duration{}
 	for _, s := range samples {
 		req, _ := http.NewRequest("GET", g.url+"/v1/jobs/"+s.jobID, nil)
 		req.Header.Set("Authorization", "Bearer "+adminToken)
 		resp, err := b.client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var jt jobTimes
 		err = json.NewDecoder(resp.Body).Decode(&jt)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("job %s: %d %v", s.jobID, resp.StatusCode, err)
+			return nil, nil, fmt.Errorf("job %s: %d %v", s.jobID, resp.StatusCode, err)
 		}
 		j := jt.Data
 		if j.StartedAt == nil || j.EndedAt == nil {
-			return nil, fmt.Errorf("job %s has not ended", s.jobID)
+			return nil, nil, fmt.Errorf("job %s has not ended", s.jobID)
 		}
 		parts["submit"] = append(parts["submit"], j.CreatedAt.Sub(s.sent))
 		parts["queue"] = append(parts["queue"], j.StartedAt.Sub(j.CreatedAt))
@@ -80,10 +80,10 @@ func (b *bench) breakdown(g *gw, samples []sample) (map[string]time.Duration, er
 		parts["download"] = append(parts["download"], s.done.Sub(s.got302))
 		parts["outside"] = append(parts["outside"], s.total-convert)
 	}
-	med := map[string]time.Duration{}
+	med, most = map[string]time.Duration{}, map[string]time.Duration{}
 	for k, v := range parts {
 		slices.Sort(v)
-		med[k] = pct(v, 50)
+		med[k], most[k] = pct(v, 50), v[len(v)-1]
 	}
-	return med, nil
+	return med, most, nil
 }

@@ -80,23 +80,43 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(u+s) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
-// machineCPU is the busy and stolen time of every CPU of the machine so
-// far, from /proc/stat: what this run's processes used and what others did.
-type machineCPU struct{ busy, steal time.Duration }
+// machineCPU is the busy and stolen time of the machine's CPUs so far,
+// from /proc/stat: what this run's processes used and what others did.
+type machineCPU struct {
+	busy, steal time.Duration
+	perCPU      []time.Duration // busy time of cpu0, cpu1, ...
+}
 
 func readMachineCPU() machineCPU {
+	var m machineCPU
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return machineCPU{}
+		return m
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
-	if len(f) < 9 || f[0] != "cpu" {
-		return machineCPU{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line) // cpuN user nice system idle iowait irq softirq steal ...
+		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") {
+			continue
+		}
+		v := func(i int) time.Duration {
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			return time.Duration(n) * time.Second / 100
+		}
+		busy := v(1) + v(2) + v(3) + v(6) + v(7)
+		if f[0] == "cpu" {
+			m.busy, m.steal = busy, v(8)
+		} else {
+			m.perCPU = append(m.perCPU, busy)
+		}
 	}
-	v := func(i int) time.Duration {
-		n, _ := strconv.ParseInt(f[i], 10, 64)
-		return time.Duration(n) * time.Second / 100
+	return m
+}
+
+// perCPUBusy is how busy each CPU was between a and b, over el.
+func perCPUBusy(a, b machineCPU, el time.Duration) string {
+	var out []string
+	for i := range min(len(a.perCPU), len(b.perCPU)) {
+		out = append(out, fmt.Sprintf("%.2f", (b.perCPU[i]-a.perCPU[i]).Seconds()/el.Seconds()))
 	}
-	return machineCPU{busy: v(1) + v(2) + v(3) + v(6) + v(7), steal: v(8)}
+	return strings.Join(out, "/")
 }

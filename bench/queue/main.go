@@ -265,7 +265,7 @@ type latencyResult struct {
 	queueWaitMean time.Duration // mean enqueue → take, ms resolution (queue side)
 	cpu           cpuSplit      // CPU per conversion
 	attempts      float64
-	parts         map[string]time.Duration // medians of the segments
+	parts, most   map[string]time.Duration // medians and maxima of the segments
 	others        float64                  // CPUs other processes kept busy meanwhile
 }
 
@@ -312,9 +312,10 @@ func (b *bench) overhead() {
 	}
 	fmt.Printf("CPU per conversion, best rounds: in-process %s; queue %s\n", in.cpu, q.cpu)
 	fmt.Printf("\nWhere the time goes (medians over each side's best round, from the client's clock and the job's timestamps):\n\n")
-	fmt.Printf("| segment | in-process | queue | difference |\n|---|---|---|---|\n")
+	fmt.Printf("| segment | in-process | queue | difference | in-process max | queue max |\n|---|---|---|---|---|---|\n")
 	for _, sg := range segments {
-		fmt.Printf("| %s | %s | %s | %s |\n", sg.name, ms(in.parts[sg.key]), ms(q.parts[sg.key]), ms(q.parts[sg.key]-in.parts[sg.key]))
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", sg.name, ms(in.parts[sg.key]), ms(q.parts[sg.key]),
+			ms(q.parts[sg.key]-in.parts[sg.key]), ms(in.most[sg.key]), ms(q.most[sg.key]))
 	}
 	fmt.Println()
 }
@@ -370,7 +371,7 @@ func (b *bench) overheadRound(side string, round int) latencyResult {
 	if m.queueWaitN > 0 && side == "queue" {
 		res.queueWaitMean = time.Duration(m.queueWait / m.queueWaitN * float64(time.Second))
 	}
-	if res.parts, err = b.breakdown(target, samples); err != nil {
+	if res.parts, res.most, err = b.breakdown(target, samples); err != nil {
 		fatalf("%s: read the jobs' timestamps: %v", side, err)
 	}
 	return res
@@ -389,6 +390,7 @@ type rateResult struct {
 	// CPUs busy on average during the run: the run's processes, the whole
 	// machine, and the time the hypervisor took (steal).
 	ours, machine, steal float64
+	perCPU               string // each CPU's busy share
 }
 
 func (b *bench) scaling() {
@@ -403,8 +405,8 @@ func (b *bench) scaling() {
 		}
 		for _, w := range order {
 			res := b.scalingRound(w, r+1)
-			fmt.Fprintf(os.Stderr, "  round %d %d worker(s): %.1f conversions/s (%d in %s), p50 %s, jobs per worker %v; CPUs busy: this run %.2f, machine %.2f, steal %.2f (load %s)\n",
-				r+1, w, res.rate, o.jobs, res.elapsed.Round(time.Millisecond), ms(res.p50), res.perW, res.ours, res.machine, res.steal, loadavg())
+			fmt.Fprintf(os.Stderr, "  round %d %d worker(s): %.1f conversions/s (%d in %s), p50 %s, jobs per worker %v; CPUs busy: this run %.2f, machine %.2f (per CPU %s), steal %.2f (load %s)\n",
+				r+1, w, res.rate, o.jobs, res.elapsed.Round(time.Millisecond), ms(res.p50), res.perW, res.ours, res.machine, res.perCPU, res.steal, loadavg())
 			if cur, ok := best[w]; !ok || res.rate > cur.rate {
 				best[w] = res
 			}
@@ -463,7 +465,8 @@ func (b *bench) scalingRound(workers, round int) rateResult {
 	used := c1.sub(c0)
 	res := rateResult{workers: workers, round: round, rate: float64(o.jobs) / el.Seconds(), elapsed: el,
 		cpu: used.per(o.jobs), ours: used.total().Seconds() / el.Seconds(),
-		machine: (mc1.busy - mc0.busy).Seconds() / el.Seconds(), steal: (mc1.steal - mc0.steal).Seconds() / el.Seconds()}
+		machine: (mc1.busy - mc0.busy).Seconds() / el.Seconds(), steal: (mc1.steal - mc0.steal).Seconds() / el.Seconds(),
+		perCPU: perCPUBusy(mc0, mc1, el)}
 	total := 0.0
 	for i, w := range ws {
 		m1, err := w.scrape()
