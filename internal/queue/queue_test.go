@@ -270,3 +270,42 @@ func testEachJobToOneWorker(t *testing.T, newQueue factory) {
 		t.Errorf("depth %d after every job ended", d)
 	}
 }
+
+// TestRedisQueueAfterDataLoss: the consumer groups a queue made are gone
+// (Redis restarted without its data); the next Take makes them again and
+// takes the next job instead of failing with NOGROUP.
+func TestRedisQueueAfterDataLoss(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	q := NewRedis(rdb, prefix, time.Minute, 10)
+	q.Block = 50 * time.Millisecond
+	ctx := context.Background()
+	classes := Classes([]string{"documents"})
+	if err := q.Enqueue(ctx, Job{ID: "j1", Needs: []string{"documents"}}); err != nil {
+		t.Fatal(err)
+	}
+	l := take(t, q, "w1", classes, time.Second)
+	if l == nil {
+		t.Fatal("no job")
+	}
+	l.Ack(ctx)
+	for _, c := range classes {
+		rdb.Del(ctx, q.stream(c))
+	}
+	got := make(chan Lease, 1)
+	go func() {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		l, err := q.Take(tctx, "w1", classes)
+		if err != nil {
+			t.Errorf("take after the loss: %v", err)
+		}
+		got <- l
+	}()
+	time.Sleep(100 * time.Millisecond) // the read finds no group first
+	if err := q.Enqueue(ctx, Job{ID: "j2", Needs: []string{"documents"}}); err != nil {
+		t.Fatal(err)
+	}
+	if l := <-got; l == nil || l.Job().ID != "j2" {
+		t.Fatalf("took %v", l)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,6 +30,11 @@ type Redis struct {
 	// Block is how long one read waits for a job before looking again for
 	// jobs to take over (1 s).
 	Block time.Duration
+
+	// groups are the streams whose consumer group is known to exist: a
+	// Take creates a group once, not before every read, and again when
+	// Redis answers NOGROUP (it lost its data).
+	groups sync.Map // stream key -> struct{}
 }
 
 var _ Queue = (*Redis)(nil)
@@ -76,20 +82,21 @@ func (q *Redis) Depth(ctx context.Context) (int64, error) {
 func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (Lease, error) {
 	streams := make([]string, 0, 2*len(classes))
 	for _, c := range classes {
-		key := q.stream(c)
-		err := q.rdb.XGroupCreateMkStream(ctx, key, group, "0").Err()
-		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-			return nil, fmt.Errorf("queue: create group of %s: %w", c, err)
-		}
-		streams = append(streams, key)
+		streams = append(streams, q.stream(c))
 	}
 	for range classes {
 		streams = append(streams, ">")
 	}
 	for {
+		if err := q.ensureGroups(ctx, streams[:len(classes)]); err != nil {
+			return nil, err
+		}
 		for i, c := range classes {
 			l, err := q.takeOver(ctx, consumer, c, streams[i])
 			if err != nil {
+				if q.lostGroup(err) {
+					break // made again at the top of the loop
+				}
 				return nil, err
 			}
 			if l != nil {
@@ -99,7 +106,7 @@ func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (Le
 		res, err := q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: group, Consumer: consumer, Streams: streams, Count: 1, Block: q.Block,
 		}).Result()
-		if errors.Is(err, redis.Nil) {
+		if errors.Is(err, redis.Nil) || q.lostGroup(err) {
 			continue // nothing within Block: look for takeovers again
 		}
 		if err != nil {
@@ -128,6 +135,32 @@ func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (Le
 			return got, nil
 		}
 	}
+}
+
+// ensureGroups creates the consumer group of each stream not known to
+// have one.
+func (q *Redis) ensureGroups(ctx context.Context, keys []string) error {
+	for _, key := range keys {
+		if _, ok := q.groups.Load(key); ok {
+			continue
+		}
+		err := q.rdb.XGroupCreateMkStream(ctx, key, group, "0").Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("queue: create the group of %s: %w", key, err)
+		}
+		q.groups.Store(key, struct{}{})
+	}
+	return nil
+}
+
+// lostGroup reports whether err says a group is gone (Redis restarted
+// without its data), and forgets the groups so the next read makes them.
+func (q *Redis) lostGroup(err error) bool {
+	if err == nil || !strings.HasPrefix(err.Error(), "NOGROUP") {
+		return false
+	}
+	q.groups.Clear()
+	return true
 }
 
 // takeOver leases a job of class whose lease ran out, if there is one.
