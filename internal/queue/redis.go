@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,26 +27,14 @@ type Redis struct {
 	Lease time.Duration
 	// Max bounds the jobs queued or running; Enqueue answers ErrFull past it.
 	Max int64
-	// Block is how long one read waits for a job, and how often the
-	// process looks for jobs to take over (1 s).
+	// Block is how long one read waits for a job before looking again for
+	// jobs to take over (1 s).
 	Block time.Duration
 
 	// groups are the streams whose consumer group is known to exist: a
 	// Take creates a group once, not before every read, and again when
 	// Redis answers NOGROUP (it lost its data).
 	groups sync.Map // stream key -> struct{}
-	// lastScan is when a Take of this process last looked for jobs to
-	// take over (unix ns): once per Block is enough, whichever of the
-	// process's workers looks, and it spares Redis a claim per stream
-	// before every read.
-	lastScan atomic.Int64
-}
-
-// scanDue reports whether it is this Take's turn to look for jobs to take
-// over.
-func (q *Redis) scanDue() bool {
-	now, last := time.Now().UnixNano(), q.lastScan.Load()
-	return now-last >= int64(q.Block) && q.lastScan.CompareAndSwap(last, now)
 }
 
 var _ Queue = (*Redis)(nil)
@@ -105,9 +92,6 @@ func (q *Redis) Take(ctx context.Context, consumer string, classes []string) (Le
 			return nil, err
 		}
 		for i, c := range classes {
-			if i == 0 && !q.scanDue() {
-				break
-			}
 			l, err := q.takeOver(ctx, consumer, c, streams[i])
 			if err != nil {
 				if q.lostGroup(err) {
