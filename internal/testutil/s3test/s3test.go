@@ -18,12 +18,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"go/build"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,55 +215,8 @@ func environ() []string {
 	return env
 }
 
-// findBinary looks for versitygw on PATH, then where `go install` puts it:
-// $GOBIN, or the bin directory of each GOPATH entry ($HOME/go/bin by
-// default), and last where `go env` says those are.
-func findBinary() (string, error) {
-	bin, err := exec.LookPath("versitygw")
-	if err == nil {
-		return bin, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		gopath = build.Default.GOPATH // $HOME/go
-	}
-	dirs := binDirs(os.Getenv("GOBIN"), gopath)
-	if b := firstExecutable(dirs); b != "" {
-		return b, nil
-	}
-	if out, goErr := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); goErr == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) == 2 {
-			if b := firstExecutable(binDirs(lines[0], lines[1])); b != "" {
-				return b, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%v, nor in %s", err, strings.Join(dirs, " or "))
-}
-
-func binDirs(gobin, gopath string) []string {
-	var dirs []string
-	if gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	for _, p := range filepath.SplitList(gopath) {
-		if p != "" {
-			dirs = append(dirs, filepath.Join(p, "bin"))
-		}
-	}
-	return dirs
-}
-
-func firstExecutable(dirs []string) string {
-	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	return ""
-}
+// findBinary looks for versitygw on PATH, then where `go install` puts it.
+func findBinary() (string, error) { return testutil.FindGoBinary("versitygw") }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
