@@ -72,6 +72,9 @@ type Config struct {
 	// S3 holds the defaults of S3-compatible storage.
 	S3 S3 `envPrefix:"S3_"`
 
+	// S3API configures the S3-compatible endpoint (/s3).
+	S3API S3API `envPrefix:"S3_API_"`
+
 	// Origin tunes the connections to buckets' HTTP origins.
 	Origin Origin `envPrefix:"ORIGIN_"`
 
@@ -250,6 +253,7 @@ func (c *Config) validate() []error {
 	}
 	c.RedisClient.validate(bad)
 	c.Fetch.validate(bad)
+	c.S3API.validate(bad)
 	c.Upload.validate(bad)
 	c.Delivery.validate(bad)
 	c.S3.validate(bad)

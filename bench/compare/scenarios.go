@@ -44,6 +44,9 @@ end
 			target{url: e.gatewayURL + "/media/films/big.mp4", script: e.tokenScript},
 			target{url: e.nginxURL + "/media/films/big.mp4", script: rangeScript}},
 	}
+	scs = append(scs, scenario{"7", "S3 endpoint: presigned GET (SigV4), 1 MiB ranges as 2", "/media, RS256, same token",
+		target{url: e.presignedURL, script: rangeScript},
+		target{url: e.gatewayURL + "/media/films/big.mp4?auth=" + e.sameToken, script: rangeScript}})
 	if e.s3 != nil {
 		scs = append(scs, scenario{"5", "as 2, from an s3:// bucket (versitygw)", "S3 direct, presigned",
 			target{url: e.s3GatewayURL("big.mp4"), script: rangeScript},

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/signedgate/gateway/internal/verify/token"
@@ -53,6 +55,7 @@ type env struct {
 	redisPrefix  string // the gateway's keys in -redis, removed at the end
 	kid          string
 	s3           *s3env // versitygw, for scenarios 5 and 6; nil when not asked for
+	presignedURL string // scenario 7: the S3 endpoint, presigned GET of big.mp4
 }
 
 func freeAddr() string {
@@ -190,6 +193,9 @@ func (e *env) configureGateway() error {
 	if err := e.writeTokenScript(exp); err != nil {
 		return err
 	}
+	if err := e.presignS3(); err != nil {
+		return err
+	}
 
 	// Scenario 1: a signed conversion URL whose result is cached.
 	if _, err := e.admin("POST", "/v1/signed-url-bases", map[string]string{
@@ -216,6 +222,25 @@ func (e *env) configureGateway() error {
 		return fmt.Errorf("warming the signed URL: got %d %s", resp.StatusCode, body)
 	}
 	return nil
+}
+
+// presignS3 makes scenario 7's URL: an access key of the films bucket, and
+// a GET of big.mp4 on the S3 endpoint presigned with it by the AWS SDK for
+// Go's signer, as an application would.
+func (e *env) presignS3() error {
+	out, err := e.admin("POST", "/v1/access-keys", map[string]any{"bucket": "films", "permissions": []string{"read"}})
+	if err != nil {
+		return err
+	}
+	k := out["access_key"].(map[string]any)
+	req, err := http.NewRequest(http.MethodGet, e.gatewayURL+"/s3/films/big.mp4?X-Amz-Expires=43200", nil)
+	if err != nil {
+		return err
+	}
+	creds := aws.Credentials{AccessKeyID: k["access_key_id"].(string), SecretAccessKey: k["secret_access_key"].(string)}
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	e.presignedURL, _, err = signer.PresignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now())
+	return err
 }
 
 // writeTokenScript writes a wrk script that sends a different valid token,

@@ -25,7 +25,9 @@ import (
 	"github.com/signedgate/gateway/internal/jobs"
 	"github.com/signedgate/gateway/internal/outputs"
 	"github.com/signedgate/gateway/internal/proxy"
+	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/queue"
+	"github.com/signedgate/gateway/internal/s3api"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/server/tcpmore"
@@ -70,6 +72,8 @@ type App struct {
 	// Roster lists the live worker processes (and announces this one when
 	// it runs jobs).
 	Roster queue.Roster
+	// AccessKeys are the S3 endpoint's access keys.
+	AccessKeys *s3api.KeyRepo
 	// SignedURLBases are the signed-URL bases; ResultCache keeps the
 	// results of signed URLs with a cache_key.
 	SignedURLBases *signedurl.Repo
@@ -79,6 +83,9 @@ type App struct {
 	TLS *tlsserve.Manager
 
 	redisConn *redisstore.Conn // Redis with its breaker; nil in embedded mode
+	// origins read buckets' objects, for bucket delivery and the S3
+	// endpoint alike.
+	origins *origin.Pool
 	// worker: the instance is a gateway worker (AsWorker).
 	worker bool
 	// jobsDone ends when the job service has shut down after Run's context
@@ -161,7 +168,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	mounts := []func(*Mount) error{
 		a.mountBuckets,
 		a.mountDelivery,
-		a.mountTLS, // after delivery, whose domains it serves; puts its router first
+		a.mountTLS,   // after delivery, whose domains it serves; puts its router first
+		a.mountS3API, // after delivery: custom domains own every path on their host
 		a.mountJobs,
 		a.mountSignedURL, // before uploads: a base's exact path wins over asset URLs
 		a.mountUpload,

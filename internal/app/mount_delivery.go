@@ -40,6 +40,7 @@ func (a *App) mountDelivery(m *Mount) error {
 	opts.InstanceID = a.InstanceID
 	opts.CheckDir = a.OriginGuard.CheckDir
 	origins := origin.NewPool(opts)
+	a.origins = origins
 	a.onClose(func() error { origins.Close(); return nil })
 
 	cache := token.NewCache(cfg.TokenCacheSize, cfg.TokenCacheMaxAge)

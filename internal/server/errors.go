@@ -166,6 +166,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // whose clients parse an error format of their own keeps it (Cloudinary's
 // SDKs read {"error":{"message"}}), answered and logged like every other.
 func WriteErrorAs(w http.ResponseWriter, r *http.Request, err error, body func(*Error) any) {
+	WriteErrorWith(w, r, err, func(w http.ResponseWriter, e *Error) { WriteJSON(w, e.Status, body(e)) })
+}
+
+// WriteErrorWith is WriteError for a dialect whose errors are not JSON (S3's
+// are XML): the error is logged and its headers set as for every other,
+// then write answers with it.
+func WriteErrorWith(w http.ResponseWriter, r *http.Request, err error, write func(http.ResponseWriter, *Error)) {
 	e := AsError(err)
 	log := Log(r)
 	var temporary Temporary
@@ -183,7 +190,7 @@ func WriteErrorAs(w http.ResponseWriter, r *http.Request, err error, body func(*
 			w.Header().Add(k, v)
 		}
 	}
-	WriteJSON(w, e.Status, body(e))
+	write(w, e)
 }
 
 // WriteJSON writes v as a JSON response with status.

@@ -67,7 +67,7 @@ const MinSecretLen = 16
 
 // ReservedPrefixes are the gateway's own routes; no base may live under
 // them, or it would hide them or be hidden by them.
-var ReservedPrefixes = []string{"/v1", "/v1_1", "/media", "/outputs", "/healthz", "/readyz", "/metrics"}
+var ReservedPrefixes = []string{"/v1", "/v1_1", "/media", "/s3", "/outputs", "/healthz", "/readyz", "/metrics"}
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 

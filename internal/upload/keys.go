@@ -48,7 +48,7 @@ var (
 // reservedClouds are first path segments other routes of the gateway own;
 // a cloud of that name could never be delivered from.
 var reservedClouds = map[string]bool{
-	"v1": true, "v1_1": true, "media": true, "healthz": true, "readyz": true, "metrics": true,
+	"v1": true, "v1_1": true, "media": true, "s3": true, "healthz": true, "readyz": true, "metrics": true,
 }
 
 // ValidateCloudName explains what is wrong with name, or returns nil.

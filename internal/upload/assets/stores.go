@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/objects"
 )
@@ -25,14 +23,10 @@ type Stores struct {
 	// bucket's own "s3" settings do not say.
 	S3 objects.S3Config
 
-	mu     sync.Mutex
-	cached map[string]*S3
-	http   *awshttp.BuildableClient
+	clients objects.Clients
+	mu      sync.Mutex
+	cached  map[*objects.S3]*S3
 }
-
-// maxCachedS3 bounds the cache of S3 clients: buckets are made by the
-// admin, so this only guards against one whose settings keep changing.
-const maxCachedS3 = 256
 
 // For returns b's asset store, ErrReadOnly for an origin that cannot
 // store.
@@ -51,28 +45,23 @@ func (s *Stores) For(ctx context.Context, b bucket.Bucket) (Store, error) {
 }
 
 func (s *Stores) s3(ctx context.Context, b bucket.Bucket) (*S3, error) {
-	cfg := b.S3Config(s.S3)
-	key := cfg.CacheKey()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.cached[key]; ok {
-		return st, nil
-	}
-	if s.http == nil {
-		s.http = objects.NewHTTPClient()
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = s.http
-	}
-	obj, err := objects.NewS3(ctx, cfg)
+	obj, err := s.clients.S3(ctx, b.S3Config(s.S3))
 	if err != nil {
 		// The error names no setting's value, the secret least of all.
 		return nil, fmt.Errorf("storage of bucket %s: %w", b.Name, err)
 	}
-	if s.cached == nil || len(s.cached) >= maxCachedS3 {
-		s.cached = map[string]*S3{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.cached[obj]
+	if !ok {
+		if len(s.cached) >= 256 {
+			s.cached = nil
+		}
+		if s.cached == nil {
+			s.cached = map[*objects.S3]*S3{}
+		}
+		st = NewS3(obj)
+		s.cached[obj] = st
 	}
-	st := NewS3(obj)
-	s.cached[key] = st
 	return st, nil
 }

@@ -1,0 +1,189 @@
+package s3api_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// The AWS SDK for Go v2, header-signed: put, head, ranged get, list with
+// prefix, delimiter and continuation, delete; and its errors are the
+// typed ones its users catch.
+func TestGoSDKOperations(t *testing.T) {
+	g := start(t, nil)
+	dir := makeBucket(t, g, "films", "", map[string]string{"a.mp4": "film a bytes", ".meta/x.json": "{}", "dir/.env": "SECRET=1"})
+	k := makeKey(t, g, "films", "read", "write")
+	c := client(g, k)
+
+	body := bytes.Repeat([]byte("0123456789"), 100_000) // 1 MB
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String("films"), Key: aws.String("up/b c/ünï+&=.bin"), Body: bytes.NewReader(body),
+		ContentType: aws.String("application/octet-stream"),
+	})
+	if err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	if aws.ToString(put.ETag) == "" {
+		t.Error("PutObject answered no ETag")
+	}
+	onDisk, err := os.ReadFile(filepath.Join(dir, "up", "b c", "ünï+&=.bin"))
+	if err != nil || !bytes.Equal(onDisk, body) {
+		t.Fatalf("stored object differs (%d bytes, err %v)", len(onDisk), err)
+	}
+
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("films"), Key: aws.String("up/b c/ünï+&=.bin")})
+	if err != nil {
+		t.Fatalf("HeadObject: %v", err)
+	}
+	if aws.ToInt64(head.ContentLength) != int64(len(body)) {
+		t.Errorf("HeadObject length %d, want %d", aws.ToInt64(head.ContentLength), len(body))
+	}
+
+	get, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("films"), Key: aws.String("up/b c/ünï+&=.bin"), Range: aws.String("bytes=10-29")})
+	if err != nil {
+		t.Fatalf("GetObject: %v", err)
+	}
+	got, _ := io.ReadAll(get.Body)
+	get.Body.Close()
+	if string(got) != string(body[10:30]) || aws.ToString(get.ContentRange) != "bytes 10-29/1000000" {
+		t.Errorf("ranged GetObject: %q, Content-Range %q", got, aws.ToString(get.ContentRange))
+	}
+
+	for _, key := range []string{"up/1.txt", "up/2.txt", "up/3.txt", "up/sub/4.txt", "other.txt"} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("films"), Key: aws.String(key), Body: strings.NewReader(key)}); err != nil {
+			t.Fatalf("PutObject %s: %v", key, err)
+		}
+	}
+	var keys, prefixes []string
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{
+		Bucket: aws.String("films"), Prefix: aws.String("up/"), Delimiter: aws.String("/"), MaxKeys: aws.Int32(2),
+	})
+	pages := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListObjectsV2: %v", err)
+		}
+		pages++
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+		for _, cp := range page.CommonPrefixes {
+			prefixes = append(prefixes, aws.ToString(cp.Prefix))
+		}
+	}
+	if want := []string{"up/1.txt", "up/2.txt", "up/3.txt"}; !slices.Equal(keys, want) || !slices.Equal(prefixes, []string{"up/b c/", "up/sub/"}) || pages != 3 {
+		t.Errorf("listing: keys %q prefixes %q in %d pages", keys, prefixes, pages)
+	}
+	all, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("films")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range all.Contents {
+		if strings.Contains("/"+aws.ToString(o.Key), "/.") {
+			t.Errorf("hidden key listed: %s", aws.ToString(o.Key))
+		}
+	}
+	if n := len(all.Contents); n != 7 {
+		t.Errorf("whole listing has %d keys, want 7", n)
+	}
+
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("films"), Key: aws.String("up/1.txt")}); err != nil {
+		t.Fatalf("DeleteObject: %v", err)
+	}
+	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("films"), Key: aws.String("up/1.txt")})
+	var noKey *types.NoSuchKey
+	if !errors.As(err, &noKey) {
+		t.Errorf("GetObject of a deleted key: %v, want NoSuchKey", err)
+	}
+	for _, hidden := range []string{".meta/x.json", "dir/.env"} {
+		_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("films"), Key: aws.String(hidden)})
+		if !errors.As(err, &noKey) {
+			t.Errorf("GetObject of hidden %s: %v, want NoSuchKey", hidden, err)
+		}
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("films"), Key: aws.String(".meta/x.json"), Body: strings.NewReader("x")})
+	if code := apiCode(err); code != "InvalidArgument" {
+		t.Errorf("PutObject of a hidden key: %v, want InvalidArgument", err)
+	}
+	_, err = c.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String("films"), Key: aws.String("a.mp4")})
+	if code := apiCode(err); code != "NotImplemented" {
+		t.Errorf("GetObjectAcl: %v, want NotImplemented", err)
+	}
+}
+
+// apiCode is the S3 error code of err, "" when it has none.
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// The SDK's presign client: a presigned GET reads, a presigned PUT writes
+// with a plain HTTP client, as a browser or curl would.
+func TestGoSDKPresigned(t *testing.T) {
+	g := start(t, nil)
+	dir := makeBucket(t, g, "films", "", map[string]string{"a.mp4": "film a bytes"})
+	k := makeKey(t, g, "films", "read", "write")
+	ps := s3.NewPresignClient(client(g, k))
+
+	get, err := ps.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("films"), Key: aws.String("a.mp4"),
+		ResponseContentDisposition: aws.String(`attachment; filename="a.mp4"`)}, s3.WithPresignExpires(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := do(t, http.MethodGet, get.URL, nil, map[string]string{"Range": "bytes=5-"})
+	if res.status != http.StatusPartialContent || res.body != "a bytes" || res.header.Get("Content-Disposition") != `attachment; filename="a.mp4"` {
+		t.Errorf("presigned GET: %d %q %v", res.status, res.body, res.header)
+	}
+
+	put, err := ps.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("films"), Key: aws.String("up/new.txt")}, s3.WithPresignExpires(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = do(t, http.MethodPut, put.URL, strings.NewReader("uploaded through a presigned PUT"), nil)
+	if res.status != http.StatusOK || res.header.Get("ETag") == "" {
+		t.Fatalf("presigned PUT: %d %s", res.status, res.body)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "up", "new.txt")); string(b) != "uploaded through a presigned PUT" {
+		t.Errorf("stored %q", b)
+	}
+}
+
+type answer struct {
+	status int
+	body   string
+	header http.Header
+}
+
+func do(t *testing.T, method, url string, body io.Reader, hdr map[string]string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return answer{res.StatusCode, string(b), res.Header}
+}
