@@ -1,6 +1,7 @@
 // Package verify owns the signature checks of every dialect, one subpackage
 // each: urlsig (signed conversion URLs, HMAC-SHA256), token (bucket delivery,
-// RS256 JWTs) and uploadsig (signed uploads, SHA-1/SHA-256 over parameters).
+// RS256 JWTs), uploadsig (signed uploads, SHA-1/SHA-256 over parameters) and
+// sigv4 (S3 presigned URLs and S3 requests, AWS Signature Version 4).
 // The checks are pure: no I/O, no HTTP handlers, the clock a parameter.
 //
 // This package holds the one shape their refusals take, so that the one
