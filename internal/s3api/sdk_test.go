@@ -2,8 +2,20 @@ package s3api_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/pem"
 	"errors"
+	"hash/crc32"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +25,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -186,4 +199,67 @@ func do(t *testing.T, method, url string, body io.Reader, hdr map[string]string)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return answer{res.StatusCode, string(b), res.Header}
+}
+
+// A body of unknown length (a pipe) makes the SDK send aws-chunked with a
+// trailing CRC32 (STREAMING-UNSIGNED-PAYLOAD-TRAILER), which it does only
+// over TLS: the object stored is the decoded bytes.
+func TestGoSDKStreamedUpload(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	g := start(t, map[string]string{"GATEWAY_TLS_ADDR": "127.0.0.1:0", "GATEWAY_TLS_CERT_FILE": certFile, "GATEWAY_TLS_KEY_FILE": keyFile})
+	dir := makeBucket(t, g, "films", "", nil)
+	k := makeKey(t, g, "films", "read", "write")
+	c := s3.New(s3.Options{
+		BaseEndpoint: aws.String("https://" + g.TLSAddr + "/s3"), UsePathStyle: true, Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(k.ID, k.Secret, ""), RetryMaxAttempts: 1,
+		HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}},
+	})
+	body := bytes.Repeat([]byte("streamed "), 200_000) // 1.8 MB, several chunks
+	pr, pw := io.Pipe()
+	go func() {
+		for i := 0; i < len(body); i += 100_000 {
+			pw.Write(body[i:min(i+100_000, len(body))])
+		}
+		pw.Close()
+	}()
+	out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("films"), Key: aws.String("stream.bin"), Body: pr,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+	if err != nil {
+		t.Fatalf("PutObject of a stream: %v", err)
+	}
+	stored, err := os.ReadFile(filepath.Join(dir, "stream.bin"))
+	if err != nil || !bytes.Equal(stored, body) {
+		t.Fatalf("stored %d bytes, want %d (%v)", len(stored), len(body), err)
+	}
+	if want := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(body))); aws.ToString(out.ChecksumCRC32) != want {
+		t.Errorf("answered CRC32 %q, want %q", aws.ToString(out.ChecksumCRC32), want)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// their files and a pool that trusts the certificate.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(leaf)
+	kder, _ := x509.MarshalECPrivateKey(key)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	return certFile, keyFile, pool
 }

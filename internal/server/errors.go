@@ -180,7 +180,8 @@ func WriteErrorWith(w http.ResponseWriter, r *http.Request, err error, write fun
 	case errors.As(err, &temporary):
 		// Its source logs the outage once, not once per request.
 		log.Debug("request failed: dependency unavailable", "status", e.Status, "code", e.Code, "err", err)
-	case e.Status >= 500:
+	case e.Status >= 500 && e.Status != http.StatusNotImplemented:
+		// 501 is a refusal: the client asked for what is not offered.
 		log.Error("request failed", "status", e.Status, "code", e.Code, "err", err)
 	default:
 		log.Debug("request refused", "status", e.Status, "code", e.Code, "msg", e.Message, "cause", e.Cause)
