@@ -251,11 +251,15 @@ func TestComposeGatewayRoles(t *testing.T) {
 			continue
 		}
 		pkgs := g.stage.Packages()
+		workers, set := g.env["GATEWAY_JOBS_WORKERS"]
+		if !set {
+			workers = "unset: one per CPU"
+		}
 		for _, p := range engines {
 			if !pkgs[p] {
-				t.Errorf("service %s runs jobs (gateway %s, GATEWAY_JOBS_WORKERS=%s) but its image (stage %s) lacks %s: "+
+				t.Errorf("service %s runs jobs (gateway %s, GATEWAY_JOBS_WORKERS %s) but its image (stage %s) lacks %s: "+
 					"build it from the full image, or set GATEWAY_JOBS_WORKERS=0 on an edge",
-					g.name, g.role, g.env["GATEWAY_JOBS_WORKERS"], g.stage.Name, p)
+					g.name, g.role, workers, g.stage.Name, p)
 				break
 			}
 		}

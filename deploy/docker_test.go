@@ -29,7 +29,7 @@ func requireDocker(t *testing.T, needs ...string) {
 		case "daemon":
 			args = []string{"info", "--format", "{{.ServerVersion}}"}
 		}
-		if out, err := docker(t, nil, args...); err != nil {
+		if out, err := dockerWithin(t, 20*time.Second, nil, args...); err != nil {
 			t.Skipf("docker %s does not work here (%v: %s): the %s check did not run",
 				strings.Join(args, " "), err, firstLine(out), t.Name())
 		}
@@ -40,7 +40,12 @@ func requireDocker(t *testing.T, needs ...string) {
 // to this process's environment, for at most two minutes.
 func docker(t *testing.T, env []string, args ...string) ([]byte, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return dockerWithin(t, 2*time.Minute, env, args...)
+}
+
+func dockerWithin(t *testing.T, limit time.Duration, env []string, args ...string) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "docker", args...)
 	cmd.Dir = ".."

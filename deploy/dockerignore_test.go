@@ -92,6 +92,7 @@ func TestDockerignoreLeavesOut(t *testing.T) {
 		"bin/gateway",
 		".env",
 		"internal/proxy/interop/node_modules/hls.js/package.json",
+		"internal/engine/node_modules/x/index.js",
 		"internal/proxy/browsertest/interop/node_modules/x/index.js",
 		"internal/verify/urlsig/testdata/fuzz/FuzzVerify/0123abcd",
 		"internal/app/app_test.go",
