@@ -24,6 +24,11 @@ type ChromeEngine struct {
 	// WorkDir holds the browser profile; empty means the system temporary
 	// directory.
 	WorkDir string `env:"WORK_DIR"`
+	// Sandbox keeps Chromium's own sandbox on. It needs user namespaces,
+	// which Docker's default seccomp profile refuses to a non-root
+	// process: the Docker image sets it to false (see Dockerfile). As
+	// root Chromium runs without it whatever this says.
+	Sandbox bool `env:"SANDBOX" envDefault:"true"`
 }
 
 // OfficeEngine configures the LibreOffice documents engine

@@ -41,3 +41,18 @@ func TestOfficeEngineConfig(t *testing.T) {
 		t.Errorf("got %+v, %v", c.Engines.Office, err)
 	}
 }
+
+func TestChromeSandboxSetting(t *testing.T) {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil || !c.Engines.Chrome.Sandbox {
+		t.Fatalf("the sandbox is not on by default: %+v, %v", c.Engines.Chrome, err)
+	}
+	c, err = LoadFrom(map[string]string{"GATEWAY_ENGINES_CHROME_SANDBOX": "false"})
+	if err != nil || c.Engines.Chrome.Sandbox {
+		t.Fatalf("GATEWAY_ENGINES_CHROME_SANDBOX=false: %+v, %v", c.Engines.Chrome, err)
+	}
+	_, err = LoadFrom(map[string]string{"GATEWAY_ENGINES_CHROME_SANDBOX": "sometimes"})
+	if err == nil || !strings.Contains(err.Error(), "GATEWAY_ENGINES_CHROME_SANDBOX") {
+		t.Fatalf("err %v, want one naming GATEWAY_ENGINES_CHROME_SANDBOX", err)
+	}
+}

@@ -64,6 +64,10 @@ type Config struct {
 	Timeout time.Duration
 	// WorkDir holds the browser profile (default: system temp dir).
 	WorkDir string
+	// NoSandbox runs Chromium without its sandbox, for containers that
+	// refuse it the user namespaces it needs (GATEWAY_ENGINES_CHROME_SANDBOX
+	// =false). The zero value keeps the sandbox unless the gateway is root.
+	NoSandbox bool
 	// Policy decides which addresses captured web pages may reach: pass
 	// the policy of import/url. The zero value allows public addresses only.
 	Policy fetch.Policy
@@ -188,7 +192,8 @@ func (e *Engine) start() error {
 	}
 	e.install(s)
 	e.mu.Unlock()
-	e.cfg.Logger.Info("chromium engine started", "tabs", e.cfg.Tabs, "version", e.version, "pid", s.pid)
+	e.cfg.Logger.Info("chromium engine started", "tabs", e.cfg.Tabs, "version", e.version, "pid", s.pid,
+		"sandbox", !noSandbox(e.cfg, os.Geteuid()))
 	return nil
 }
 
@@ -241,11 +246,16 @@ func (e *Engine) allocOptions(dir string) []chromedp.ExecAllocatorOption {
 		chromedp.Env("HOME=" + dir),
 	}
 	opts = append(opts, testFlags...)
-	if os.Geteuid() == 0 {
-		// Chromium refuses to run its sandbox as root.
+	if noSandbox(e.cfg, os.Geteuid()) {
 		opts = append(opts, chromedp.NoSandbox)
 	}
 	return opts
+}
+
+// noSandbox reports whether the browser runs without its sandbox: when
+// told to, and as root, where Chromium refuses to run its sandbox.
+func noSandbox(cfg Config, euid int) bool {
+	return cfg.NoSandbox || euid == 0
 }
 
 // testFlags, set by tests, are more flags for the browser.
