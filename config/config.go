@@ -35,9 +35,15 @@ type Config struct {
 	// RedisClient bounds how long a request waits for Redis.
 	RedisClient RedisClient `envPrefix:"REDIS_"`
 
-	// AdminToken guards /v1. In embedded mode an empty one is generated and
-	// kept in the data directory.
-	AdminToken string `env:"ADMIN_TOKEN"`
+	// AdminToken, AdminTokens and AdminTokenFile are the tokens /v1
+	// admits, every one of them, so that a new token can be rolled in
+	// before the old one is removed (admintoken.go). With none of them, an
+	// embedded gateway generates one and keeps it in the data directory.
+	AdminToken  string   `env:"ADMIN_TOKEN"`
+	AdminTokens []string `env:"ADMIN_TOKENS"`
+	// AdminTokenFile holds one token a line; it is read again while the
+	// gateway runs, so tokens are rotated without a restart.
+	AdminTokenFile string `env:"ADMIN_TOKEN_FILE"`
 
 	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on its own
 	// listener, such as 127.0.0.1:6060. Keep it off public interfaces.
@@ -214,18 +220,13 @@ func (c *Config) validate() []error {
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 			bad("REDIS_URL", "want redis://, rediss:// or unix:// URL")
 		}
-		if c.AdminToken == "" {
-			bad("ADMIN_TOKEN", "is required when GATEWAY_REDIS_URL is set, so that every instance shares it")
-		}
 	}
 	switch c.RedisMode {
 	case "single", "cluster", "sentinel":
 	default:
 		bad("REDIS_MODE", "want single, cluster or sentinel, got %q", c.RedisMode)
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		bad("ADMIN_TOKEN", "must be at least 16 characters")
-	}
+	c.validateAdminTokens(bad)
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		bad("LOG_LEVEL", "%v", err)
 	}

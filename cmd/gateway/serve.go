@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -10,10 +11,23 @@ import (
 	"github.com/signedgate/gateway/internal/app"
 )
 
-func runServe(ctx context.Context, args []string) int {
-	if len(args) > 0 {
-		fmt.Fprintf(os.Stderr, "gateway serve takes no arguments (configuration is read from GATEWAY_* variables)\n")
-		return 2
+const serveUsage = `usage: gateway serve
+
+Runs the gateway: the admin API, signed conversion URLs, bucket delivery and
+signed uploads on GATEWAY_ADDR. It takes no flags: its configuration is read
+from GATEWAY_* environment variables (see README.md), every bad value
+reported at start. Without GATEWAY_REDIS_URL it keeps everything in
+GATEWAY_DATA_DIR and generates an admin token there. SIGINT or SIGTERM stop
+it gracefully within GATEWAY_SHUTDOWN_TIMEOUT.
+`
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := newCommand("gateway serve", serveUsage, stdout, stderr)
+	if code, ok := c.parse(args); !ok {
+		return code
+	}
+	if code, ok := c.noArgs(); !ok {
+		return code
 	}
 	return runApp(ctx, "gateway")
 }

@@ -2,13 +2,16 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"sort"
 	"strings"
 )
 
 // signers are the "gateway sign <dialect>" commands; each dialect's file
-// adds its own in an init function.
+// adds its own in an init function. Its run parses its arguments with a
+// command (newCommand, then parse), which gives it --help and the exit
+// codes every subcommand has; TestEveryCommandAnswersHelp checks each
+// signer registered here.
 var signers = map[string]signer{}
 
 type signer struct {
@@ -16,26 +19,29 @@ type signer struct {
 	run     func(args []string) int
 }
 
-func runSign(args []string) int {
+func runSign(args []string, stdout, stderr io.Writer) int {
 	names := make([]string, 0, len(signers))
 	for n := range signers {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(os.Stderr, "usage: gateway sign <dialect> [flags]\n\ndialects:")
-		for _, n := range names {
-			fmt.Fprintf(os.Stderr, "  %-13s %s\n", n, signers[n].summary)
-		}
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	var u strings.Builder
+	u.WriteString("usage: gateway sign <dialect> [flags]\n\nPrints what an app backend would sign, as it would sign it.\n\ndialects:\n")
+	for _, n := range names {
+		fmt.Fprintf(&u, "  %-13s %s\n", n, signers[n].summary)
 	}
-	s, ok := signers[args[0]]
+	u.WriteString("\nEach dialect answers --help: gateway sign <dialect> --help\n")
+
+	c := newCommand("gateway sign", u.String(), stdout, stderr)
+	if code, ok := c.parse(args); !ok {
+		return code
+	}
+	if c.NArg() == 0 {
+		return c.fail("name a dialect")
+	}
+	s, ok := signers[c.Arg(0)]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "gateway sign: unknown dialect %q (have: %s)\n", args[0], strings.Join(names, ", "))
-		return 2
+		return c.fail("unknown dialect %q (have: %s)", c.Arg(0), strings.Join(names, ", "))
 	}
-	return s.run(args[1:])
+	return s.run(c.Args()[1:])
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,27 +26,29 @@ var cacheKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
 // signCloudConvert prints a signed URL for a job, built as the official
 // SDKs build them; --explain also prints the string that was signed.
 func signCloudConvert(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gateway sign cloudconvert", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	base := fs.String("base", "", "the signed-URL base, exactly as registered (required)")
-	secret := fs.String("secret", "", "the base's signing secret (required)")
-	jobFile := fs.String("job", "", "file holding the job JSON, or - for standard input (required)")
-	cacheKey := fs.String("cache-key", "", "cache the result under this key ([A-Za-z0-9_-])")
-	explain := fs.Bool("explain", false, "also print the string that was signed, on standard error")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway sign cloudconvert --base URL --secret S --job FILE|- [--cache-key K] [--explain]")
-		fs.PrintDefaults()
+	c := newCommand("gateway sign cloudconvert", `usage: gateway sign cloudconvert --base URL --secret S --job FILE|- [--cache-key K] [--explain]
+
+Prints a signed conversion URL for a job, built as the official SDKs build
+it. The job is checked as the gateway would check it first.
+`, stdout, stderr)
+	base := c.String("base", "", "the signed-URL base, exactly as registered (required)")
+	secret := c.String("secret", "", "the base's signing secret (required)")
+	jobFile := c.String("job", "", "file holding the job JSON, or - for standard input (required)")
+	cacheKey := c.String("cache-key", "", "cache the result under this key ([A-Za-z0-9_-])")
+	explain := c.Bool("explain", false, "also print the string that was signed, on standard error")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := c.noArgs(); !ok {
+		return code
 	}
-	if *base == "" || *secret == "" || *jobFile == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	for _, required := range []struct{ name, value string }{{"base", *base}, {"secret", *secret}, {"job", *jobFile}} {
+		if required.value == "" {
+			return c.fail("--%s is required", required.name)
+		}
 	}
 	if !cacheKeyPattern.MatchString(*cacheKey) {
-		fmt.Fprintln(stderr, "gateway sign cloudconvert: --cache-key may contain only A-Z, a-z, 0-9, _ and -")
-		return 2
+		return c.fail("--cache-key may contain only A-Z, a-z, 0-9, _ and -")
 	}
 	var raw []byte
 	var err error

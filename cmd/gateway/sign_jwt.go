@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -23,27 +22,28 @@ func init() {
 
 // runSignJWT prints a token, or the URL carrying it when --url is given.
 func runSignJWT(args []string, stdout, stderr io.Writer, now time.Time) int {
-	fs := flag.NewFlagSet("gateway sign jwt", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	keyFile := fs.String("key", "", "file with the signing key's private key (PEM, as POST /v1/signing-keys returned it)")
-	kid := fs.String("kid", "", "the signing key's id")
-	uri := fs.String("uri", "", `directory or file the token opens, such as /films/ ("" = the whole bucket)`)
-	ttl := fs.Duration("ttl", time.Hour, "lifetime: exp = now + ttl (0 = no exp)")
-	nbf := fs.String("nbf", "", "not before: RFC 3339 time, Unix seconds, or a duration from now such as +5m or -1m")
-	rawURL := fs.String("url", "", "print this URL with ?auth=<token> added instead of the bare token")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway sign jwt --key private.pem --kid ID [--uri /dir/] [--ttl 1h] [--nbf TIME] [--url https://host/path]")
-		fs.PrintDefaults()
+	c := newCommand("gateway sign jwt", `usage: gateway sign jwt --key private.pem --kid ID [--uri /dir/] [--ttl 1h] [--nbf TIME] [--url https://host/path]
+
+Prints a bucket-delivery token (an RS256 JWT) signed with a signing key's
+private key, or with --url the URL carrying it.
+`, stdout, stderr)
+	keyFile := c.String("key", "", "file with the signing key's private key (PEM, as POST /v1/signing-keys returned it) (required)")
+	kid := c.String("kid", "", "the signing key's id (required)")
+	uri := c.String("uri", "", `directory or file the token opens, such as /films/ ("" = the whole bucket)`)
+	ttl := c.Duration("ttl", time.Hour, "lifetime: exp = now + ttl (0 = no exp)")
+	nbf := c.String("nbf", "", "not before: RFC 3339 time, Unix seconds, or a duration from now such as +5m or -1m")
+	rawURL := c.String("url", "", "print this URL with ?auth=<token> added instead of the bare token")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := c.noArgs(); !ok {
+		return code
 	}
-	if fs.NArg() > 0 || *keyFile == "" || *kid == "" {
-		fs.Usage()
-		return 2
+	if *keyFile == "" {
+		return c.fail("--key is required")
+	}
+	if *kid == "" {
+		return c.fail("--kid is required")
 	}
 	out, err := signJWT(*keyFile, *kid, *uri, *ttl, *nbf, *rawURL, now)
 	if err != nil {

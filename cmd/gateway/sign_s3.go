@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,35 +28,27 @@ func init() {
 // from AWS_SECRET_ACCESS_KEY (the variable S3 tools read, so a shell set up
 // for the gateway's S3 endpoint needs nothing more); it is never printed.
 func signS3(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now time.Time) int {
-	fs := flag.NewFlagSet("gateway sign s3", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	keyID := fs.String("key-id", getenv("AWS_ACCESS_KEY_ID"), "the access key id (default $AWS_ACCESS_KEY_ID)")
-	secret := fs.String("secret", "", "the secret access key, or - to read it from standard input (default $AWS_SECRET_ACCESS_KEY)")
-	method := fs.String("method", "GET", "GET, PUT, HEAD or DELETE")
-	expires := fs.Duration("expires", time.Hour, "how long the URL is valid: whole seconds, at most 168h (7 days)")
-	region := fs.String("region", s3EnvOr(getenv, "GATEWAY_S3_API_REGION", "us-east-1"), "the gateway's S3 region (default $GATEWAY_S3_API_REGION or us-east-1)")
-	base := fs.String("url-base", s3EnvOr(getenv, "GATEWAY_PUBLIC_URL", "http://localhost:8080"), "the gateway's public URL (default $GATEWAY_PUBLIC_URL)")
-	explain := fs.Bool("explain", false, "also print the canonical request and the string to sign, on standard error")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway sign s3 --key-id ID [--secret S|-] [--method GET|PUT|HEAD|DELETE] [--expires 1h]\n"+
-			"                     [--region us-east-1] [--url-base http://localhost:8080] [--explain] /bucket/key")
-		fs.PrintDefaults()
+	c := newCommand("gateway sign s3", `usage: gateway sign s3 --key-id ID [--secret S|-] [--method GET|PUT|HEAD|DELETE] [--expires 1h]
+                     [--region us-east-1] [--url-base http://localhost:8080] [--explain] /bucket/key
+
+Prints a presigned URL of the gateway's S3 endpoint, <url-base>/s3/bucket/key,
+as an S3 SDK's presigner pointed at the gateway makes it.
+`, stdout, stderr)
+	keyID := c.String("key-id", getenv("AWS_ACCESS_KEY_ID"), "the access key id (default $AWS_ACCESS_KEY_ID)")
+	secret := c.String("secret", "", "the secret access key, or - to read it from standard input (default $AWS_SECRET_ACCESS_KEY)")
+	method := c.String("method", "GET", "GET, PUT, HEAD or DELETE")
+	expires := c.Duration("expires", time.Hour, "how long the URL is valid: whole seconds, at most 168h (7 days)")
+	region := c.String("region", s3EnvOr(getenv, "GATEWAY_S3_API_REGION", "us-east-1"), "the gateway's S3 region (default $GATEWAY_S3_API_REGION or us-east-1)")
+	base := c.String("url-base", s3EnvOr(getenv, "GATEWAY_PUBLIC_URL", "http://localhost:8080"), "the gateway's public URL (default $GATEWAY_PUBLIC_URL)")
+	explain := c.Bool("explain", false, "also print the canonical request and the string to sign, on standard error")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	fail := c.fail
+	if c.NArg() != 1 {
+		return fail("want one /bucket/key argument, got %d", c.NArg())
 	}
-	fail := func(format string, args ...any) int {
-		fmt.Fprintf(stderr, "gateway sign s3: "+format+"\n", args...)
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	path := fs.Arg(0)
+	path := c.Arg(0)
 	if !strings.HasPrefix(path, "/") || len(path) < 2 || strings.HasPrefix(path, "//") {
 		return fail("%q: want /bucket/key (the key as stored, not URL-encoded)", path)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -21,18 +20,17 @@ func init() {
 // signUpload prints the signature of the given upload parameters, as an
 // app backend would compute it; with --explain also the string to sign.
 func signUpload(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gateway sign upload", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	secret := fs.String("secret", "", "the API secret (required)")
-	algo := fs.String("algo", "sha1", "digest: sha1 or sha256")
-	version := fs.Int("version", 2, "signature version: 2 (current SDKs) or 1 (no escaping of &)")
-	explain := fs.Bool("explain", false, "also print the string to sign")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway sign upload --secret S [--algo sha1|sha256] [--version 1|2] [--explain] param=value ...")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := newCommand("gateway sign upload", `usage: gateway sign upload --secret S [--algo sha1|sha256] [--version 1|2] [--explain] param=value ...
+
+Prints the signature of Cloudinary-style upload parameters, as an app
+backend computes it.
+`, stdout, stderr)
+	secret := c.String("secret", "", "the API secret (required)")
+	algo := c.String("algo", "sha1", "digest: sha1 or sha256")
+	version := c.Int("version", 2, "signature version: 2 (current SDKs) or 1 (no escaping of &)")
+	explain := c.Bool("explain", false, "also print the string to sign")
+	if code, ok := c.parse(args); !ok {
+		return code
 	}
 	var a uploadsig.Algorithm
 	switch *algo {
@@ -41,23 +39,19 @@ func signUpload(args []string, stdout, stderr io.Writer) int {
 	case "sha256":
 		a = uploadsig.SHA256
 	default:
-		fmt.Fprintf(stderr, "gateway sign upload: --algo must be sha1 or sha256, not %q\n", *algo)
-		return 2
+		return c.fail("--algo must be sha1 or sha256, not %q", *algo)
 	}
 	if *version != 1 && *version != 2 {
-		fmt.Fprintf(stderr, "gateway sign upload: --version must be 1 or 2, not %d\n", *version)
-		return 2
+		return c.fail("--version must be 1 or 2, not %d", *version)
 	}
 	if *secret == "" {
-		fmt.Fprintln(stderr, "gateway sign upload: --secret is required")
-		return 2
+		return c.fail("--secret is required")
 	}
 	values := url.Values{}
-	for _, arg := range fs.Args() {
+	for _, arg := range c.Args() {
 		k, v, ok := strings.Cut(arg, "=")
 		if !ok || k == "" {
-			fmt.Fprintf(stderr, "gateway sign upload: %q is not param=value\n", arg)
-			return 2
+			return c.fail("%q is not param=value", arg)
 		}
 		values.Add(k, v) // repeated names fold like name[] arrays
 	}

@@ -2,8 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
+	"io"
 
 	"github.com/signedgate/gateway/internal/app"
 )
@@ -12,14 +11,13 @@ import (
 // with the engines of this machine, and /healthz, /readyz and /metrics on
 // GATEWAY_ADDR. On SIGTERM it stops taking jobs and gives the running ones
 // GATEWAY_SHUTDOWN_TIMEOUT to finish before handing them back.
-func runWorker(ctx context.Context, args []string) int {
-	if len(args) > 0 {
-		if args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
-			fmt.Print(workerUsage)
-			return 0
-		}
-		fmt.Fprintf(os.Stderr, "gateway worker takes no arguments (configuration is read from GATEWAY_* variables)\n\n%s", workerUsage)
-		return 2
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := newCommand("gateway worker", workerUsage, stdout, stderr)
+	if code, ok := c.parse(args); !ok {
+		return code
+	}
+	if code, ok := c.noArgs(); !ok {
+		return code
 	}
 	return runApp(ctx, "gateway worker", app.AsWorker())
 }
@@ -27,8 +25,9 @@ func runWorker(ctx context.Context, args []string) int {
 const workerUsage = `usage: gateway worker
 
 Runs conversion jobs from the shared queue with the engines of this machine.
-Needs GATEWAY_REDIS_URL (the queue) and the same GATEWAY_ADMIN_TOKEN,
-GATEWAY_JOBS_OUTPUT_URL and GATEWAY_PUBLIC_URL as the edges. Serves /healthz,
-/readyz and /metrics on GATEWAY_ADDR. GATEWAY_JOBS_WORKERS jobs run at once
-(one per CPU by default).
+It takes no flags: like serve, it reads GATEWAY_* environment variables.
+Needs GATEWAY_REDIS_URL (the queue), an admin token as the edges have one,
+and the same GATEWAY_JOBS_OUTPUT_URL and GATEWAY_PUBLIC_URL as the edges.
+Serves /healthz, /readyz and /metrics on GATEWAY_ADDR. GATEWAY_JOBS_WORKERS
+jobs run at once (one per CPU by default).
 `

@@ -47,7 +47,10 @@ type App struct {
 	Metrics *server.Metrics
 	// Registry is the Prometheus registry /metrics serves.
 	Registry *prometheus.Registry
-	// AdminToken is the token /v1 admits.
+	// AdminToken is one of the tokens /v1 admits: the first given, or
+	// the generated one. Every configured token is admitted (see
+	// adminTokens), and those of GATEWAY_ADMIN_TOKEN_FILE may change while
+	// the instance runs.
 	AdminToken string
 	// InstanceID names this instance (unique per process) where it marks
 	// the requests it proxies, so that a request coming back is refused.
@@ -133,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.redisConn != nil {
 		a.redisUp(a.redisConn.Breaker.Up())
 	}
-	token, err := adminToken(cfg, log)
+	adminTokens, token, err := a.adminTokens()
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	mux := http.NewServeMux()
 	m := &Mount{
 		Mux:   mux,
-		Admin: admin.NewRouter(mux, token, cfg.MaxAdminBodyBytes),
+		Admin: admin.NewRouterWith(mux, adminTokens, cfg.MaxAdminBodyBytes),
 		Routes: server.Routes{
 			Mux:      mux,
 			Gatherer: a.Registry,
