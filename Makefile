@@ -9,13 +9,22 @@ run:
 build:
 	$(GO) build -trimpath -o bin/gateway ./cmd/gateway
 
-# Formatting, vet, and every test with the race detector (real Redis
-# included: tests fail when CI=true and no Redis answers).
+# The set-up (.ci/setup: Debian and npm packages, versitygw, Pebble, a
+# Redis), then formatting, vet, and every test with the race detector.
+# GATEWAY_TEST_REQUIRE_TOOLS=1 makes a test whose tool is missing fail, not
+# skip (internal/testutil/tools.go). The summary (internal/testutil/cmd/
+# testsummary) prints what go test would, then the skipped tests with their
+# reasons and the failed ones, then one line: N passed, N failed, N skipped.
+# PKGS narrows the run: make test PKGS=./internal/cors/...
+PKGS ?= ./...
+test: SHELL := /bin/bash
 test:
+	@bash .ci/setup
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./...
-	$(GO) test -race -timeout 30m ./...
+	$(GO) vet $(PKGS)
+	@$(GO) build -o bin/testsummary ./internal/testutil/cmd/testsummary
+	set -o pipefail; GATEWAY_TEST_REQUIRE_TOOLS=1 $(GO) test -race -json -timeout 30m $(PKGS) | bin/testsummary
 
 # Runs every fuzz target for FUZZTIME each (default 20s).
 FUZZTIME ?= 20s

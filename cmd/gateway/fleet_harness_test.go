@@ -91,7 +91,8 @@ func startFleet(t *testing.T, env ...string) *fleet {
 	f.firstAddr = "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 	f.env = append([]string{
 		"GATEWAY_REDIS_URL=" + f.Redis.URL(),
-		"GATEWAY_REDIS_PREFIX=" + redistest.Prefix(),
+		// The fleet's Redis is its own and its keys go with it.
+		"GATEWAY_REDIS_PREFIX=fleet:",
 		"GATEWAY_ADMIN_TOKEN=" + f.token,
 		"GATEWAY_PUBLIC_URL=http://" + f.firstAddr,
 		"GATEWAY_JOBS_OUTPUT_URL=s3://fleet-outputs/outputs",

@@ -17,21 +17,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
-// needTools skips when a program is missing, except in CI, where the
-// conversions must really run.
+// needTools ends the test when a program is missing (testutil.MissingTool):
+// under make test and in CI the conversions must really run.
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is missing (CI must install it)", tool)
-			}
-			t.Skipf("%s is missing", tool)
-		}
-	}
+	testutil.NeedPrograms(t, tools...)
 }
 
 // convert signs job against a fresh base of in, follows the redirect and

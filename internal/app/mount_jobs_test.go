@@ -157,7 +157,7 @@ func TestEdgeAndWorkerInstances(t *testing.T) {
 func TestEdgeAndWorkerOnRedisCluster(t *testing.T) {
 	cluster := redistest.StartCluster(t)
 	testEdgeAndWorker(t, map[string]string{"GATEWAY_REDIS_URL": cluster.URL(), "GATEWAY_REDIS_MODE": "cluster",
-		"GATEWAY_REDIS_PREFIX": redistest.Prefix()})
+		"GATEWAY_REDIS_PREFIX": redistest.Prefix(t, cluster.Client(t))})
 }
 
 func testEdgeAndWorker(t *testing.T, redis map[string]string) {

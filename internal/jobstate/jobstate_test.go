@@ -72,8 +72,8 @@ func TestConformance(t *testing.T) {
 func TestOnRedisCluster(t *testing.T) {
 	cluster := redistest.StartCluster(t)
 	rdb := cluster.Client(t)
-	runSuite(t, func(t *testing.T) func() Store { return redisInstances(t, rdb, redistest.Prefix()) })
-	t.Run("EveryNode", func(t *testing.T) { testEveryNode(t, rdb, redisInstances(t, rdb, redistest.Prefix())) })
+	runSuite(t, func(t *testing.T) func() Store { return redisInstances(t, rdb, redistest.Prefix(t, rdb)) })
+	t.Run("EveryNode", func(t *testing.T) { testEveryNode(t, rdb, redisInstances(t, rdb, redistest.Prefix(t, rdb))) })
 }
 
 // A state put on any node of the Cluster reaches the watchers of every

@@ -88,8 +88,7 @@ func TestSecretsRedisShared(t *testing.T) {
 	if !bytes.Equal(a.Current(), b.Current()) {
 		t.Fatalf("two instances sign with different secrets")
 	}
-	p2 := redistest.Prefix()
-	t.Cleanup(func() { rdb.Del(context.Background(), p2+SecretsKey) })
+	p2 := redistest.Prefix(t, rdb)
 	other := openRedisSecrets(t, rdb, p2, nil)
 	if bytes.Equal(a.Current(), other.Current()) {
 		t.Errorf("another prefix shares the secret")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/app"
 	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/verify/token"
 )
 
@@ -109,20 +110,13 @@ func signWith(t *testing.T, k keyAnswer, c token.Claims) string {
 	return tok
 }
 
-// nodeSign signs a token with the interop script, or skips (fails in CI)
-// when node or the installed packages are missing.
+// nodeSign signs a token with the interop script, or ends the test with
+// testutil.MissingTool when node or the installed packages are missing.
 func nodeSign(t *testing.T, input map[string]any) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat("interop/node_modules/jose/package.json")
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and interop packages are required in CI (npm ci --prefix internal/proxy/interop): %v", err)
-		}
-		t.Skipf("node or interop packages missing (npm ci --prefix internal/proxy/interop): %v", err)
-	}
+	node := testutil.NeedProgram(t, "node")
+	testutil.NeedFile(t, "interop/node_modules/jose/package.json",
+		"interop/node_modules/jose", "npm ci --prefix internal/proxy/interop")
 	in, _ := json.Marshal(input)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 // playlistURL is the base every table case is resolved against.
@@ -242,12 +244,13 @@ func resolvesHome(uri string) bool {
 	return base.ResolveReference(u).Host == playlistHost
 }
 
-// TestGenerateBrowserTable rewrites the browser table from Chromium: the
-// curated URIs plus generated ones. It runs only with -browser-table.
-func TestGenerateBrowserTable(t *testing.T) {
-	if !*updateBrowserTable {
-		t.Skip("run with -browser-table to regenerate " + browserTable)
-	}
+// TestBrowserTableIsChromiums asks Chromium what it makes of the curated
+// URIs and the generated ones, and checks that the browser table says the
+// same: a Chromium that parses URLs differently must be looked at, since
+// TestSameHostAgreesWithBrowser trusts the table. With -browser-table it
+// rewrites the table instead.
+func TestBrowserTableIsChromiums(t *testing.T) {
+	chromium := testutil.NeedProgram(t, "chromium")
 	uris := tableURIs()
 	js, _ := json.Marshal(uris) // escapes <, > and & too
 	page := `<!doctype html><body><script>
@@ -262,7 +265,7 @@ document.body.textContent = "TABLE:" + btoa(unescape(encodeURIComponent(JSON.str
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
 		"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+file)
 	out, err := cmd.Output()
 	if err != nil {
@@ -295,8 +298,34 @@ document.body.textContent = "TABLE:" + btoa(unescape(encodeURIComponent(JSON.str
 		b.WriteByte('\n')
 	}
 	b.WriteString("]\n")
-	if err := os.WriteFile(browserTable, []byte(b.String()), 0o644); err != nil {
+	if *updateBrowserTable {
+		if err := os.WriteFile(browserTable, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	raw, err := os.ReadFile(browserTable)
+	if err != nil {
 		t.Fatal(err)
+	}
+	var want []browserCase
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	wantHost := map[string]string{}
+	for _, c := range want {
+		wantHost[c.URI] = c.Host
+	}
+	differ := 0
+	for _, c := range table {
+		if h, ok := wantHost[c.URI]; !ok || h != c.Host {
+			if differ++; differ <= 10 {
+				t.Errorf("%q: this Chromium says host %q, %s says %q", c.URI, c.Host, browserTable, h)
+			}
+		}
+	}
+	if differ > 0 || len(want) != len(table) {
+		t.Errorf("%d of %d cases differ, and the table has %d: look at what changed, then regenerate it with -browser-table", differ, len(table), len(want))
 	}
 }
 

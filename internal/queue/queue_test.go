@@ -38,7 +38,7 @@ func TestOnRedisCluster(t *testing.T) {
 	cluster := redistest.StartCluster(t)
 	rdb := cluster.Client(t)
 	runSuite(t, func(t *testing.T, lease time.Duration, max int64) Queue {
-		q := NewRedis(rdb, redistest.Prefix(), lease, max)
+		q := NewRedis(rdb, redistest.Prefix(t, rdb), lease, max)
 		q.Block = 50 * time.Millisecond
 		return q
 	})

@@ -45,7 +45,7 @@ func TestRosterOnRedisCluster(t *testing.T) {
 	cluster := redistest.StartCluster(t)
 	rdb := cluster.Client(t)
 	runRosterSuite(t, func(t *testing.T) (Roster, func() Roster) {
-		prefix := redistest.Prefix()
+		prefix := redistest.Prefix(t, rdb)
 		return NewRedisRoster(rdb, prefix), func() Roster { return NewRedisRoster(cluster.Client(t), prefix) }
 	})
 }

@@ -4,27 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
-// needNodeSDK skips where node or the SDK is missing, except in CI, where
-// `npm ci --prefix internal/signedurl/interop` must have installed it.
+// needNodeSDK ends the test with testutil.MissingTool where node or the
+// cloudconvert SDK is missing.
 func needNodeSDK(t *testing.T) {
 	t.Helper()
-	_, errNode := exec.LookPath("node")
-	_, errSDK := os.Stat(filepath.Join("interop", "node_modules", "cloudconvert"))
-	if errNode == nil && errSDK == nil {
-		return
-	}
-	msg := "node and the cloudconvert SDK are needed: install Node.js and run npm ci --prefix internal/signedurl/interop"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testutil.NeedProgram(t, "node")
+	testutil.NeedFile(t, filepath.Join("interop", "node_modules", "cloudconvert"),
+		"the cloudconvert SDK (interop/node_modules/cloudconvert)", "npm ci --prefix internal/signedurl/interop")
 }
 
 type signRequest struct {

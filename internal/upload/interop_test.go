@@ -16,16 +16,20 @@ import (
 	"github.com/cloudinary/cloudinary-go/v2"
 	"github.com/cloudinary/cloudinary-go/v2/api"
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
-// needTool skips when a tool the interop tests need is absent, except in
-// CI, where its absence is a failure.
-func needTool(t *testing.T, why string) {
+// needNode returns node's path, or ends the test with testutil.MissingTool
+// when node is missing, or, with sdk, when the Cloudinary SDK is.
+func needNode(t *testing.T, sdk bool) string {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI must install it)", why)
+	node := testutil.NeedProgram(t, "node")
+	if sdk {
+		testutil.NeedFile(t, "interop/node_modules/cloudinary", "the cloudinary SDK (interop/node_modules/cloudinary)",
+			"npm ci --prefix internal/upload/interop")
 	}
-	t.Skip(why)
+	return node
 }
 
 // pathOf strips scheme and host from an SDK-built URL.
@@ -42,13 +46,7 @@ func pathOf(t *testing.T, raw string) string {
 // file, signs an authenticated delivery URL and destroys, against a real
 // gateway; every upload comes back byte for byte.
 func TestNodeSDKInterop(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		needTool(t, "node is not installed")
-	}
-	if _, err := os.Stat("interop/node_modules/cloudinary"); err != nil {
-		needTool(t, "npm ci --prefix internal/upload/interop has not been run")
-	}
+	node := needNode(t, true)
 	g := startGateway(t, nil)
 	dir := t.TempDir()
 	img := pngBytes(t, 64, 48)
@@ -184,13 +182,7 @@ func TestGoSDKInterop(t *testing.T) {
 // decodes what it prints.
 func runNode(t *testing.T, g *gateway, out any, args ...string) []byte {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		needTool(t, "node is not installed")
-	}
-	if _, err := os.Stat("interop/node_modules/cloudinary"); err != nil {
-		needTool(t, "npm ci --prefix internal/upload/interop has not been run")
-	}
+	node := needNode(t, true)
 	cmd := exec.Command(node, args...)
 	cmd.Dir = "interop"
 	cmd.Env = append(os.Environ(), "CLOUDINARY_URL=cloudinary://"+testKey+":"+testSecret+"@"+testCloud+"?upload_prefix="+g.URL)
@@ -213,9 +205,7 @@ func runNode(t *testing.T, g *gateway, out any, args ...string) []byte {
 // destroys; nothing is left of the chunked upload, and the bucket's S3
 // secret shows in no answer and no log line.
 func TestNodeSDKInteropS3(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		needTool(t, "node is not installed")
-	}
+	needNode(t, false)
 	g := startS3Gateway(t, nil)
 	large := make([]byte, 25<<20)
 	rand.Read(large)

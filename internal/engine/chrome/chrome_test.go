@@ -17,23 +17,12 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 func requireTools(t testing.TB) {
 	t.Helper()
-	var missing []string
-	for _, tool := range []string{"chromium", "pdftotext", "pdfinfo"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool)
-		}
-	}
-	if len(missing) == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("missing in CI: %s", strings.Join(missing, ", "))
-	}
-	t.Skipf("missing: %s", strings.Join(missing, ", "))
+	testutil.NeedPrograms(t, "chromium", "pdftotext", "pdfinfo")
 }
 
 func newEngine(t testing.TB, cfg Config) *Engine {

@@ -3,7 +3,7 @@ package media
 import (
 	"context"
 	"encoding/json"
-	"os"
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -11,18 +11,19 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
-// newEngine returns an engine, skipping the test when ffmpeg is missing,
-// unless CI=true, where the missing program is a failure.
+// newEngine returns an engine, or ends the test with testutil.MissingTool
+// when ffmpeg is missing.
 func newEngine(t *testing.T, cfg Config) *Engine {
 	t.Helper()
 	e, err := New(cfg)
+	if errors.Is(err, ErrNotInstalled) {
+		testutil.MissingTool(t, "ffmpeg or ffprobe", testutil.AptInstall(Package))
+	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ffmpeg is required in CI: %v", err)
-		}
-		t.Skipf("ffmpeg not installed: %v", err)
+		t.Fatal(err)
 	}
 	return e
 }

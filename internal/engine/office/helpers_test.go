@@ -16,31 +16,17 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
-// requireTools skips the test when LibreOffice, python3-uno or poppler-utils
-// are missing, except in CI, where their absence is a failure.
+// requireTools ends the test with testutil.MissingTool when LibreOffice,
+// python3-uno or poppler-utils are missing.
 func requireTools(t testing.TB) {
 	t.Helper()
-	var missing []string
-	if _, err := exec.LookPath("soffice"); err != nil {
-		missing = append(missing, "soffice (libreoffice-writer-nogui)")
-	}
+	testutil.NeedPrograms(t, "soffice", "pdftotext", "pdfinfo", "pdfimages")
 	if exec.Command("/usr/bin/python3", "-I", "-c", "import uno").Run() != nil {
-		missing = append(missing, "python3-uno")
+		testutil.MissingTool(t, "python3-uno (import uno in /usr/bin/python3)", testutil.AptInstall("python3-uno"))
 	}
-	for _, tool := range []string{"pdftotext", "pdfinfo", "pdfimages"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool+" (poppler-utils)")
-		}
-	}
-	if len(missing) == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("missing in CI: %s", strings.Join(missing, ", "))
-	}
-	t.Skipf("missing: %s", strings.Join(missing, ", "))
 }
 
 // newEngine starts an engine for one test and closes it at the end.

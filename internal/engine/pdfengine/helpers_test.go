@@ -3,6 +3,7 @@ package pdfengine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,16 +14,17 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/engine"
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 func newEngine(t *testing.T, cfg Config) *Engine {
 	t.Helper()
 	e, err := New(cfg)
+	if errors.Is(err, ErrNotInstalled) {
+		testutil.MissingTool(t, "qpdf or poppler-utils", testutil.AptInstall("qpdf", "poppler-utils"))
+	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("qpdf and poppler-utils are required in CI: %v", err)
-		}
-		t.Skipf("not installed: %v", err)
+		t.Fatal(err)
 	}
 	return e
 }

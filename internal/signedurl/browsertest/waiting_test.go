@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/verify/urlsig"
 )
 
@@ -32,28 +33,14 @@ type result struct {
 	Console      []string `json:"console"`
 }
 
-// requireTools fails the test when a tool is missing in CI, where the
-// tests must run, and skips it elsewhere, naming what to install.
+// requireTools ends the test with testutil.MissingTool when Chromium, node
+// or the npm packages of interop are missing.
 func requireTools(t *testing.T) (chromium string) {
 	t.Helper()
-	missing := func(what, install string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing; CI must install it: %s", what, install)
-		}
-		t.Skipf("%s is missing (%s)", what, install)
-	}
-	for _, tool := range []struct{ name, install string }{{"chromium", "apt-get install -y chromium"}, {"node", "apt-get install -y nodejs"}} {
-		p, err := exec.LookPath(tool.name)
-		if err != nil {
-			missing(tool.name, tool.install)
-		}
-		if tool.name == "chromium" {
-			chromium = p
-		}
-	}
-	if _, err := os.Stat(filepath.Join("interop", "node_modules", "playwright-core")); err != nil {
-		missing("interop/node_modules", "npm ci --prefix internal/signedurl/browsertest/interop")
-	}
+	chromium = testutil.NeedProgram(t, "chromium")
+	testutil.NeedProgram(t, "node")
+	testutil.NeedFile(t, filepath.Join("interop", "node_modules", "playwright-core"),
+		"interop/node_modules/playwright-core", "npm ci --prefix internal/signedurl/browsertest/interop")
 	return chromium
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/signedgate/gateway/internal/store"
 	"github.com/signedgate/gateway/internal/store/storetest"
 	"github.com/signedgate/gateway/internal/testutil"
@@ -17,19 +19,31 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		rdb, _ := redistest.Client(t)
 		// Every handle opened within one subtest shares that subtest's prefix.
-		s := New(rdb, prefixFor(t), nil)
+		s := New(rdb, prefixFor(t, rdb), nil)
 		t.Cleanup(func() { s.Close() })
 		return s
 	}, true)
 }
 
-var prefixes = map[string]string{}
+var (
+	prefixesMu sync.Mutex
+	prefixes   = map[*testing.T]string{}
+)
 
-func prefixFor(t *testing.T) string {
-	p, ok := prefixes[t.Name()]
+// prefixFor is the prefix of t's subtest, the same for every handle it
+// opens; its keys are deleted when t ends.
+func prefixFor(t *testing.T, rdb redis.UniversalClient) string {
+	prefixesMu.Lock()
+	defer prefixesMu.Unlock()
+	p, ok := prefixes[t]
 	if !ok {
-		p = redistest.Prefix()
-		prefixes[t.Name()] = p
+		p = redistest.Prefix(t, rdb)
+		prefixes[t] = p
+		t.Cleanup(func() {
+			prefixesMu.Lock()
+			delete(prefixes, t)
+			prefixesMu.Unlock()
+		})
 	}
 	return p
 }
@@ -89,7 +103,7 @@ func TestConformanceOnCluster(t *testing.T) {
 	cluster := redistest.StartCluster(t)
 	rdb := cluster.Client(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s := New(rdb, "cluster:"+prefixFor(t), nil)
+		s := New(rdb, prefixFor(t, rdb), nil)
 		t.Cleanup(func() { s.Close() })
 		return s
 	}, true)

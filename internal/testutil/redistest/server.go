@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -42,17 +41,10 @@ type ServerOptions struct {
 }
 
 // StartServer starts a redis-server for t and stops it when t ends. Where
-// redis-server is not installed, t is skipped on a developer machine and
-// fails in CI (CI=true).
+// redis-server is not installed, t ends with testutil.MissingTool.
 func StartServer(t testing.TB, opts ServerOptions) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server is not installed (required in CI): %v", err)
-		}
-		t.Skipf("redis-server is not installed: %v (set CI=true to make this a failure)", err)
-	}
+	bin := testutil.NeedProgram(t, "redis-server")
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: testutil.FreePort(t), aof: opts.AppendOnly, cluster: opts.cluster}
 	if s.cluster {
 		// Its own bus port: the default, port+10000, may be taken by
@@ -138,17 +130,11 @@ type Cluster struct {
 
 // StartCluster starts three redis-server processes with cluster mode on,
 // joins them into one cluster (redis-cli --cluster create, no replicas)
-// and waits until it serves every slot. Missing tools skip the test on a
-// developer machine and fail it in CI.
+// and waits until it serves every slot. Missing tools end the test with
+// testutil.MissingTool.
 func StartCluster(t testing.TB) *Cluster {
 	t.Helper()
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-cli is not installed (required in CI): %v", err)
-		}
-		t.Skipf("redis-cli is not installed: %v", err)
-	}
+	cli := testutil.NeedProgram(t, "redis-cli")
 	c := &Cluster{}
 	for range 3 {
 		c.Nodes = append(c.Nodes, StartServer(t, ServerOptions{cluster: true}))
