@@ -9,29 +9,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// needTool fails in CI and skips elsewhere when a tool is missing.
-func needTool(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI must install it)", why)
-	}
-	t.Skip(why)
-}
+	"github.com/signedgate/gateway/internal/testutil"
+)
 
 // The official AWS SDK for JavaScript v3: header-signed put, head, ranged
 // get, list and delete through S3Client, and URLs presigned by
 // @aws-sdk/s3-request-presigner for PUT and GET used with fetch(); its
 // errors come out as the named exceptions.
 func TestJavaScriptSDK(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		needTool(t, "node is not installed")
-	}
-	if _, err := os.Stat("interop/node_modules/@aws-sdk/client-s3"); err != nil {
-		needTool(t, "npm ci --prefix internal/s3api/interop has not been run")
-	}
+	node := testutil.NeedProgram(t, "node")
+	testutil.NeedFile(t, "interop/node_modules/@aws-sdk/client-s3", "the AWS SDK for JavaScript (interop/node_modules/@aws-sdk/client-s3)",
+		"npm ci --prefix internal/s3api/interop")
 	g := start(t, nil)
 	dir := makeBucket(t, g, "films", "", nil)
 	makeBucket(t, g, "other", "", map[string]string{"a.mp4": "x"})
@@ -83,12 +72,9 @@ func TestJavaScriptSDK(t *testing.T) {
 // list, upload_fileobj and delete, and presigned PUT and GET used with
 // urllib.
 func TestBoto3(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		needTool(t, "python3 is not installed")
-	}
+	py := testutil.NeedProgram(t, "python3")
 	if err := exec.Command(py, "-c", "import boto3").Run(); err != nil {
-		needTool(t, "boto3 is not installed (apt-get install python3-boto3)")
+		testutil.MissingTool(t, "boto3", testutil.AptInstall("python3-boto3"))
 	}
 	g := start(t, nil)
 	dir := makeBucket(t, g, "films", "", nil)

@@ -164,8 +164,8 @@ func TestNoStringToSignWithoutDebug(t *testing.T) {
 // A key deleted through one instance is refused by another within a
 // second; so is a presigned URL made with it.
 func TestDeletedKeyRefusedByOtherInstance(t *testing.T) {
-	redistest.Client(t)
-	env := map[string]string{"GATEWAY_REDIS_URL": redistest.URL(), "GATEWAY_REDIS_PREFIX": redistest.Prefix()}
+	_, prefix := redistest.Client(t)
+	env := map[string]string{"GATEWAY_REDIS_URL": redistest.URL(), "GATEWAY_REDIS_PREFIX": prefix}
 	a, b := start(t, env), start(t, env)
 	makeBucket(t, a, "films", "", map[string]string{"a.mp4": "film a bytes"})
 	k := makeKey(t, a, "films", "read")

@@ -43,6 +43,7 @@ var debianPackages = map[string]string{
 	"pdfinfo":      "poppler-utils",
 	"pdftoppm":     "poppler-utils",
 	"pdftotext":    "poppler-utils",
+	"python3":      "python3",
 	"qpdf":         "qpdf",
 	"redis-cli":    "redis-server",
 	"redis-server": "redis-server",
