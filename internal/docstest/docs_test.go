@@ -39,8 +39,9 @@ const (
 )
 
 // gatewayReadLimit bounds how long a new gateway may take to answer
-// /healthz.
-const gatewayReadLimit = 30 * time.Second
+// /healthz: a few seconds here, more on a machine busy with the other
+// packages' tests.
+const gatewayReadLimit = 2 * time.Minute
 
 // TestDocExamples runs every shell block of README.md and docs/*.md.
 func TestDocExamples(t *testing.T) {
@@ -144,6 +145,12 @@ func runPage(t *testing.T, root, bin string, p page) tally {
 		"GATEWAY_ADDR":     fmt.Sprintf("127.0.0.1:%d", port),
 		"GATEWAY_DATA_DIR": dataDir,
 		"TMPDIR":           tmp,
+		// The one setting that is not the default: a link waits up to
+		// 30 s for its job and then answers 202, which is right but not
+		// what the examples show. The first conversion of an engine
+		// includes its start, which on a machine busy with the other
+		// packages' tests may take longer than that.
+		"GATEWAY_SIGNED_URL_WAIT": "2m",
 	}), gw)
 
 	sh, err := StartShell(root, blockDir, Env(os.Environ(), drop, map[string]string{
@@ -200,11 +207,20 @@ func runPage(t *testing.T, root, bin string, p page) tally {
 		c.skipped--
 	}
 	// The examples keep their files in $TMPDIR; the repository is where a
-	// reader runs them, so anything new in its top directory is a file an
-	// example left behind.
+	// reader runs them, so a name of the page's code that appears in its
+	// top directory is a file an example left behind. Other new names
+	// are only reported: other packages' tests run meanwhile.
+	var code strings.Builder
+	for _, b := range runnable {
+		code.WriteString(b.Code)
+	}
 	for _, name := range topLevel(t, root) {
-		if !slices.Contains(before, name) {
+		switch {
+		case slices.Contains(before, name):
+		case strings.Contains(code.String(), name):
 			t.Errorf("an example of %s left %s in the repository", p.name, name)
+		default:
+			t.Logf("%s appeared in the repository while %s ran, named by none of its examples", name, p.name)
 		}
 	}
 	return c
