@@ -119,6 +119,75 @@ func TestHTMLToPDF(t *testing.T) {
 	}
 }
 
+var pageSizeRE = regexp.MustCompile(`(?m)^Page size:\s+([\d.]+) x ([\d.]+) pts`)
+
+// pdfPageSize returns the first page's size in points.
+func pdfPageSize(t testing.TB, p string) (w, h float64) {
+	t.Helper()
+	out, err := exec.Command("pdfinfo", p).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := pageSizeRE.FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("pdfinfo printed no page size:\n%s", out)
+	}
+	w, _ = strconv.ParseFloat(string(m[1]), 64)
+	h, _ = strconv.ParseFloat(string(m[2]), 64)
+	return w, h
+}
+
+// page_width and page_height (cm) set the paper, over the page's CSS and
+// the Letter default, and the margins (mm) move the text.
+func TestPDFPageGeometry(t *testing.T) {
+	e := newEngine(t, Config{Tabs: 1})
+	near := func(got, want float64) bool { return got > want-1.5 && got < want+1.5 }
+	for _, tc := range []struct {
+		name string
+		html string
+		opts engine.Options
+		w, h float64 // points
+	}{
+		{"default Letter", "<p>x</p>", nil, 612, 792},
+		{"A4", "<p>x</p>", engine.Options{"page_width": 21, "page_height": 29.7}, 595.3, 841.9},
+		{"over CSS", "<style>@page{size:A5}</style><p>x</p>", engine.Options{"page_width": 10, "page_height": 15}, 283.5, 425.2},
+		{"CSS without options", "<style>@page{size:A5}</style><p>x</p>", nil, 419.5, 595.3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := convert(t, e, tc.html, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w, h := pdfPageSize(t, p); !near(w, tc.w) || !near(h, tc.h) {
+				t.Errorf("page %.1f x %.1f pts, want %.1f x %.1f", w, h, tc.w, tc.h)
+			}
+		})
+	}
+	// A top margin of 100 mm pushes the first line of text a third of the
+	// way down an A4 page.
+	top := func(opts engine.Options) float64 {
+		p, err := convert(t, e, "<body style=\"margin:0\">first line</body>", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("pdftotext", "-bbox", p, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`<word xMin="[-\d.]+" yMin="(-?[\d.]+)"`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("no word in %s", out)
+		}
+		y, _ := strconv.ParseFloat(string(m[1]), 64)
+		return y
+	}
+	a4 := engine.Options{"page_width": 21, "page_height": 29.7, "margin_top": 0}
+	low := engine.Options{"page_width": 21, "page_height": 29.7, "margin_top": 100}
+	if y0, y1 := top(a4), top(low); y1-y0 < 250 || y1-y0 > 320 {
+		t.Errorf("margin_top 100 mm moved the text from %.0f to %.0f pts, want about 283 pts further down", y0, y1)
+	}
+}
+
 // The page gets nothing but its own HTML: no http:// or file:// resource,
 // no fetch from a script.
 func TestNetworkLimitedToThePage(t *testing.T) {

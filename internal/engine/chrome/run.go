@@ -123,7 +123,9 @@ func printParams(opts engine.Options) (*page.PrintToPDFParams, error) {
 }
 
 // pageGeometry reads page_width and page_height (cm) and the margins (mm),
-// as CloudConvert names them; Chromium wants inches.
+// as CloudConvert names them; Chromium wants inches. The values go into
+// p's fields: cdproto's With* setters return a changed copy and leave p
+// as it was.
 func pageGeometry(p *page.PrintToPDFParams, opts engine.Options) (*page.PrintToPDFParams, error) {
 	read := func(key string, lo, hi, perInch float64) (float64, bool, error) {
 		if !opts.Has(key) {
@@ -142,21 +144,21 @@ func pageGeometry(p *page.PrintToPDFParams, opts engine.Options) (*page.PrintToP
 		key     string
 		lo, hi  float64
 		perInch float64
-		set     func(float64) *page.PrintToPDFParams
+		field   *float64
 	}{
-		{"page_width", 1, 500, 2.54, p.WithPaperWidth},
-		{"page_height", 1, 500, 2.54, p.WithPaperHeight},
-		{"margin_top", 0, 1000, 25.4, p.WithMarginTop},
-		{"margin_bottom", 0, 1000, 25.4, p.WithMarginBottom},
-		{"margin_left", 0, 1000, 25.4, p.WithMarginLeft},
-		{"margin_right", 0, 1000, 25.4, p.WithMarginRight},
+		{"page_width", 1, 500, 2.54, &p.PaperWidth},
+		{"page_height", 1, 500, 2.54, &p.PaperHeight},
+		{"margin_top", 0, 1000, 25.4, &p.MarginTop},
+		{"margin_bottom", 0, 1000, 25.4, &p.MarginBottom},
+		{"margin_left", 0, 1000, 25.4, &p.MarginLeft},
+		{"margin_right", 0, 1000, 25.4, &p.MarginRight},
 	} {
 		v, ok, err := read(f.key, f.lo, f.hi, f.perInch)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			f.set(v)
+			*f.field = v
 			if f.key == "page_width" || f.key == "page_height" {
 				// An explicit size beats the page's CSS @page size.
 				p.PreferCSSPageSize = false
