@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
 	"github.com/signedgate/gateway/internal/verify/sigv4"
 )
 
@@ -52,6 +55,22 @@ func TestHeaderSignedBodiesChecked(t *testing.T) {
 	sum = sha256.Sum256([]byte("hello"))
 	if a := put("hashed.txt", "hello", hex.EncodeToString(sum[:]), nil); a.status != 200 {
 		t.Errorf("right x-amz-content-sha256: %d %s", a.status, a.body)
+	}
+	// A presigned PUT may sign the body's hash too (X-Amz-Content-Sha256 in
+	// its query): the body must then be that one.
+	other := sha256.Sum256([]byte("other"))
+	u := g.URL + "/s3/films/presigned-hash.txt?X-Amz-Content-Sha256=" + hex.EncodeToString(other[:]) + "&X-Amz-Expires=600"
+	req, _ := http.NewRequest(http.MethodPut, u, nil)
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	signed, _, err := signer.PresignHTTP(ctx, aws.Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret}, req, hex.EncodeToString(other[:]), "s3", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := do(t, http.MethodPut, signed, strings.NewReader("hello"), nil); a.status != 400 || errorOf(t, a).Code != "XAmzContentSHA256Mismatch" {
+		t.Errorf("presigned PUT with another body's hash: %d %s", a.status, a.body)
+	}
+	if a := do(t, http.MethodPut, signed, strings.NewReader("other"), nil); a.status != 200 {
+		t.Errorf("presigned PUT with its body's hash: %d %s", a.status, a.body)
 	}
 	for _, name := range []string{"bad.txt", "hash.txt"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {

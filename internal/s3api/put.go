@@ -69,10 +69,10 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, b bucket.Buc
 // (-1 when not told).
 func (h *Handler) decodeBody(r *http.Request, c *caller) (io.Reader, int64, error) {
 	size := r.ContentLength
-	mode := sigv4.UnsignedPayload
-	if !c.auth.Presigned {
-		mode = c.auth.PayloadHash
-	}
+	// What the client signed as the payload's hash: UNSIGNED-PAYLOAD, a
+	// hex SHA-256 (in the header, or in a presigned URL's query), or a
+	// streaming form (header authentication only).
+	mode := c.auth.PayloadHash
 	switch mode {
 	case sigv4.UnsignedPayload:
 		return r.Body, size, nil
