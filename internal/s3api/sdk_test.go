@@ -164,6 +164,21 @@ func TestGoSDKPresigned(t *testing.T) {
 		t.Errorf("presigned GET: %d %q %v", res.status, res.body, res.header)
 	}
 
+	// Conditions are answered by the origin, as on /media.
+	etag := res.header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag on a presigned GET")
+	}
+	if r := do(t, http.MethodGet, get.URL, nil, map[string]string{"If-None-Match": etag}); r.status != http.StatusNotModified {
+		t.Errorf("If-None-Match with the ETag: %d", r.status)
+	}
+	if r := do(t, http.MethodGet, get.URL, nil, map[string]string{"If-Match": `"other"`}); r.status != http.StatusPreconditionFailed || errorOf(t, r).Code != "PreconditionFailed" {
+		t.Errorf("If-Match with another ETag: %d %s", r.status, r.body)
+	}
+	if r := do(t, http.MethodGet, get.URL, nil, map[string]string{"Range": "bytes=100-200"}); r.status != http.StatusRequestedRangeNotSatisfiable || errorOf(t, r).Code != "InvalidRange" {
+		t.Errorf("a range past the end: %d %s", r.status, r.body)
+	}
+
 	put, err := ps.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("films"), Key: aws.String("up/new.txt")}, s3.WithPresignExpires(time.Hour))
 	if err != nil {
 		t.Fatal(err)
