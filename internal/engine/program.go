@@ -31,8 +31,10 @@ func ProgramVersion(pattern *regexp.Regexp, bin string, args ...string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = ChildEnv()
 	// Some programs print their version on standard error (pdftoppm).
-	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	m := pattern.FindStringSubmatch(string(out))
 	if m == nil {
 		return "unknown"

@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,6 +79,7 @@ type Config struct {
 type Engine struct {
 	cfg     Config
 	bin     string
+	envBin  string // env(1), which starts the browser (see cleanEnv)
 	version string
 
 	startOnce sync.Once
@@ -131,9 +133,20 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (Debian package %s)", ErrNotInstalled, err, Package)
 	}
+	if bin, err = filepath.Abs(bin); err != nil {
+		return nil, err
+	}
+	if strings.Contains(bin, "=") {
+		// env(1) would take it for a variable (see cleanEnv).
+		return nil, fmt.Errorf("the chromium path %q has a '=' in it", bin)
+	}
+	envBin, err := exec.LookPath("env")
+	if err != nil {
+		return nil, fmt.Errorf("%w: env, which starts it, is missing: %v (Debian package coreutils)", ErrNotInstalled, err)
+	}
 	g := &guard{policy: cfg.Policy, resolver: net.DefaultResolver, dialer: net.Dialer{Timeout: 10 * time.Second}}
 	life, stop := context.WithCancel(context.Background())
-	return &Engine{cfg: cfg, bin: bin, version: engine.ProgramVersion(versionRE, bin), guard: g,
+	return &Engine{cfg: cfg, bin: bin, envBin: envBin, version: engine.ProgramVersion(versionRE, bin), guard: g,
 		life: life, stop: stop, changed: make(chan struct{}), slots: make(chan struct{}, cfg.Tabs)}, nil
 }
 
@@ -197,8 +210,8 @@ func (e *Engine) start() error {
 	return nil
 }
 
-// allocOptions are the browser's flags, with dir as its HOME and the
-// parent of its profile.
+// allocOptions are the browser's flags, with dir the parent of its
+// profile (and its HOME, see cleanEnv).
 func (e *Engine) allocOptions(dir string) []chromedp.ExecAllocatorOption {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(e.bin),
@@ -243,13 +256,32 @@ func (e *Engine) allocOptions(dir string) []chromedp.ExecAllocatorOption {
 		// back/forward cache would keep a static tab's earlier documents
 		// alive behind the current one.
 		chromedp.Flag("disable-features", "WebUIOmniboxPopup,WebUIOmniboxAimPopup,BackForwardCache"),
-		chromedp.Env("HOME=" + dir),
 	}
 	opts = append(opts, testFlags...)
 	if noSandbox(e.cfg, os.Geteuid()) {
 		opts = append(opts, chromedp.NoSandbox)
 	}
 	return opts
+}
+
+// cleanEnv makes cmd, the browser chromedp is about to start, start with
+// none of the gateway's environment, which holds its secrets: Chromium
+// renders pages from strangers, and without its sandbox (in containers, see
+// Config.NoSandbox) a renderer exploit reads the process's environment.
+// The browser's environment is engine.ChildEnv with HOME=dir; TMPDIR stays
+// the system's, since Chromium puts its singleton socket there and a socket
+// path has at most 107 bytes, which a work dir deep in the file system
+// would exceed.
+//
+// Setting cmd.Env is not enough: chromedp prepends os.Environ() to whatever
+// cmd.Env holds before it starts the process. So the command becomes
+// "env -i NAME=value... chromium flags...": env clears its environment,
+// sets those variables and executes the browser in its place, with the same
+// process ID.
+func cleanEnv(cmd *exec.Cmd, envBin, dir string) {
+	args := append([]string{envBin, "-i"}, engine.ChildEnv("HOME="+dir)...)
+	cmd.Args = append(append(args, cmd.Path), cmd.Args[1:]...)
+	cmd.Path = envBin
 }
 
 // noSandbox reports whether the browser runs without its sandbox: when

@@ -63,6 +63,7 @@ func (e *Engine) startSession() (*session, error) {
 		// from killing the browser under a graceful shutdown; the death
 		// signal ends it with the gateway.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cleanEnv(cmd, e.envBin, s.dir)
 		s.cmd = cmd
 	}))
 	life, stop := context.WithCancel(e.life)

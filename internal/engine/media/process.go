@@ -15,9 +15,9 @@ import (
 	"github.com/signedgate/gateway/internal/engine"
 )
 
-// childEnv is the whole environment of ffmpeg and ffprobe: the gateway's own
-// environment holds secrets that a media converter has no business seeing.
-var childEnv = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
+// childEnv is the whole environment of ffmpeg and ffprobe (see
+// engine.ChildEnv).
+var childEnv = engine.ChildEnv()
 
 // exec runs a program in its own process group, which is killed (SIGKILL)
 // when ctx is done or timeout passes, and returns its standard output. When

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/signedgate/gateway/internal/engine"
 	"github.com/signedgate/gateway/internal/engine/enginepool"
 )
 
@@ -167,25 +168,23 @@ func sofficeArgs(dir string) []string {
 	}
 }
 
-// childEnv is the whole environment of the office processes. The gateway's
-// own environment holds secrets (admin token, Redis password), which a
-// document converter has no business seeing, so nothing is inherited but
-// PATH and the locale.
+// childEnv is the whole environment of the office processes (see
+// engine.ChildEnv), with HOME and TMPDIR in dir.
 func (e *Engine) childEnv(dir string) []string {
-	env := []string{
-		"HOME=" + dir,
-		"TMPDIR=" + filepath.Join(dir, "tmp"),
-		"PATH=/usr/local/bin:/usr/bin:/bin",
-		"SAL_USE_VCLPLUGIN=svp",
-		// Huge pages for malloc cut a cold soffice start from ~3.7 s to
-		// under 1 s on our machines.
-		"GLIBC_TUNABLES=glibc.malloc.hugetlb=1",
-	}
 	lang := os.Getenv("LANG")
 	if lang == "" {
 		lang = "C.UTF-8"
 	}
-	return append(env, "LANG="+lang)
+	return engine.ChildEnv(
+		"HOME="+dir,
+		"TMPDIR="+filepath.Join(dir, "tmp"),
+		"SAL_USE_VCLPLUGIN=svp",
+		// Huge pages for malloc cut a cold soffice start from ~3.7 s to
+		// under 1 s on our machines.
+		"GLIBC_TUNABLES=glibc.malloc.hugetlb=1",
+		// The operator's locale, which LibreOffice's defaults (paper size,
+		// number formats) follow.
+		"LANG="+lang)
 }
 
 // read decodes the helper's output lines until it ends.

@@ -13,9 +13,8 @@ import (
 	"github.com/signedgate/gateway/internal/engine"
 )
 
-// childEnv is the whole environment of the programs: the gateway's own
-// environment holds secrets they have no business seeing.
-var childEnv = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
+// childEnv is the whole environment of the programs (see engine.ChildEnv).
+var childEnv = engine.ChildEnv()
 
 // runResult is a finished program run. A non-zero exit is not an error here:
 // the callers know what each program's codes mean.

@@ -150,6 +150,10 @@ func (e *Engine) runOne(ctx context.Context, req engine.Request, input engine.Fi
 		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not create a temporary directory")
 	}
 	defer os.RemoveAll(dir)
+	// The programs' HOME, with their temporary files in tmp (see cmd).
+	if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not create a temporary directory")
+	}
 	if in == "" {
 		in = engine.FormatOf(input.Name)
 	}
@@ -161,7 +165,7 @@ func (e *Engine) runOne(ctx context.Context, req engine.Request, input engine.Fi
 	if err := os.Symlink(abs, src); err != nil {
 		return engine.File{}, engine.Wrap(engine.CodeConversionFailed, err, "could not read the input file")
 	}
-	h, err := e.readHeader(ctx, src)
+	h, err := e.readHeader(ctx, dir, src)
 	if err != nil {
 		if ctx.Err() != nil {
 			return engine.File{}, engine.ContextError(ctx)
@@ -182,7 +186,7 @@ func (e *Engine) runOne(ctx context.Context, req engine.Request, input engine.Fi
 		args = thumbnailArgs(src, dst+saveOptions(out, p, optimize), p, e.cfg.MaxSide)
 	}
 	var stderr bytes.Buffer
-	c := e.cmd(ctx, e.vips, args...)
+	c := e.cmd(ctx, dir, e.vips, args...)
 	c.Stderr = &stderr
 	if err := c.Run(); err != nil {
 		if ctx.Err() != nil {

@@ -111,10 +111,17 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // cmd runs a vips program with untrusted loaders (ImageMagick, PDFium...)
-// blocked, should a file slip past the loader check.
-func (e *Engine) cmd(ctx context.Context, bin string, args ...string) *exec.Cmd {
+// blocked, should a file slip past the loader check, and none of the
+// gateway's environment (see engine.ChildEnv). With home set, HOME is home
+// and the large images libvips decodes to disc go to home/tmp, which the
+// caller made; else to the system's temporary directory.
+func (e *Engine) cmd(ctx context.Context, home, bin string, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, bin, args...)
-	c.Env = append(os.Environ(), "VIPS_BLOCK_UNTRUSTED=1", "VIPS_WARNING=0")
+	vars := []string{"VIPS_BLOCK_UNTRUSTED=1", "VIPS_WARNING=0"}
+	if home != "" {
+		vars = append(vars, "HOME="+home, "TMPDIR="+filepath.Join(home, "tmp"))
+	}
+	c.Env = engine.ChildEnv(vars...)
 	c.WaitDelay = 5 * time.Second
 	return c
 }
@@ -174,9 +181,9 @@ type header struct {
 	loader               string
 }
 
-func (e *Engine) readHeader(ctx context.Context, path string) (header, error) {
+func (e *Engine) readHeader(ctx context.Context, home, path string) (header, error) {
 	var stderr bytes.Buffer
-	c := e.cmd(ctx, e.header, "-a", path)
+	c := e.cmd(ctx, home, e.header, "-a", path)
 	c.Stderr = &stderr
 	out, err := c.Output()
 	if err != nil {
@@ -239,7 +246,7 @@ func detect(e *Engine) (detection, error) {
 	d := detection{loaders: map[string]bool{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := e.cmd(ctx, e.vips, "--version").Output()
+	out, err := e.cmd(ctx, "", e.vips, "--version").Output()
 	if err != nil {
 		return detection{}, fmt.Errorf("%w: vips --version: %v", ErrNotInstalled, err)
 	}
@@ -251,10 +258,10 @@ func detect(e *Engine) (detection, error) {
 	defer os.RemoveAll(dir)
 	for _, c := range candidates {
 		p := filepath.Join(dir, "probe."+c.format)
-		if e.cmd(ctx, e.vips, "black", p, "8", "8").Run() != nil {
+		if e.cmd(ctx, "", e.vips, "black", p, "8", "8").Run() != nil {
 			continue
 		}
-		if h, err := e.readHeader(ctx, p); err != nil || h.loader != c.loader {
+		if h, err := e.readHeader(ctx, "", p); err != nil || h.loader != c.loader {
 			continue
 		}
 		d.formats = append(d.formats, c.format)

@@ -80,7 +80,7 @@ func size(t *testing.T, e *Engine, p string) (string, int, int) {
 	if cfg, format, err := image.DecodeConfig(bytes.NewReader(b)); err == nil {
 		return format, cfg.Width, cfg.Height
 	}
-	h, err := e.readHeader(context.Background(), p)
+	h, err := e.readHeader(context.Background(), "", p)
 	if err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
