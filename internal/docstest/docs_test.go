@@ -49,9 +49,7 @@ func TestDocExamples(t *testing.T) {
 		t.Skip("runs every example against a gateway of its own; not in -short")
 	}
 	root := repoRoot(t)
-	for _, tool := range []string{"bash", "curl", "jq"} {
-		needTool(t, tool)
-	}
+	testutil.NeedPrograms(t, "bash", "curl", "jq")
 	pages := docPages(t, root)
 	bin := buildGateway(t, root)
 
@@ -171,13 +169,7 @@ func runPage(t *testing.T, root, bin string, p page) tally {
 			if failed != "" {
 				t.Skipf("not run: %s failed, and the blocks after it build on it", failed)
 			}
-			for _, need := range b.Needs {
-				if strings.Contains(need, "/") {
-					needPath(t, root, need)
-				} else {
-					needTool(t, need)
-				}
-			}
+			needs(t, root, b.Needs)
 			res, err := sh.Run(b.Code, blockTimeout)
 			t.Logf("%s ran in %v", b.Name(), res.Took.Round(time.Millisecond))
 			if err != nil {
@@ -357,30 +349,21 @@ func filtered() bool {
 	return f != nil && strings.Contains(f.Value.String(), "/")
 }
 
-// needTool skips t when the program is not on PATH, naming it, or fails t
-// under CI=true, where .ci/run installs every program the tests need.
-// (This rule is moving to a helper every package shares; until then it
-// lives here.)
-func needTool(t *testing.T, name string) {
+// needs ends t with testutil.MissingTool unless every program (on PATH)
+// and repository path (anything with a slash) a block needs is there: a
+// skip in a bare go test, a failure under make test and CI, whose set-up
+// installs them all.
+func needs(t *testing.T, root string, names []string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		missing(t, fmt.Sprintf("%s is not installed (see .ci/apt-packages)", name))
+	for _, name := range names {
+		if !strings.Contains(name, "/") {
+			testutil.NeedProgram(t, name)
+			continue
+		}
+		install := ".ci/setup"
+		if filepath.Base(name) == "node_modules" {
+			install = "npm ci --prefix " + filepath.Dir(name)
+		}
+		testutil.NeedFile(t, filepath.Join(root, name), name, install)
 	}
-}
-
-// needPath is needTool for a path of the repository, such as the
-// node_modules that .ci/run installs with npm ci.
-func needPath(t *testing.T, root, rel string) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(root, rel)); err != nil {
-		missing(t, fmt.Sprintf("%s is missing (.ci/run installs it)", rel))
-	}
-}
-
-func missing(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(what)
-	}
-	t.Skip(what + " (set CI=true to make this a failure)")
 }
