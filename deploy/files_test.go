@@ -27,6 +27,7 @@ var notInImage = map[string]string{
 	"bash":          "runs the examples of README.md and docs/ (internal/docstest); no engine runs it",
 	"curl":          "the examples' HTTP client; the image needs none (gateway healthcheck)",
 	"jq":            "reads JSON in the examples; no engine runs it",
+	"openssl":       "makes tokens in the examples; the gateway makes its own",
 	"python3":       "runs boto3 in the S3 endpoint tests; the image's comes with python3-uno",
 	"python3-boto3": "the official S3 client of the S3 endpoint tests",
 }

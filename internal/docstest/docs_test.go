@@ -23,7 +23,9 @@ import (
 // directory, and the examples' files in $TMPDIR. The test gives each page
 // such a gateway of its own, on a free loopback port, and tells the
 // examples where it is through the variables they read; it changes nothing
-// in what they say.
+// in what they say. An example that starts a gateway of its own (to show
+// a setting the quickstart's lacks) does so at $GW2 (http://localhost:8081
+// unless set), which the test points at another free port.
 
 const (
 	// blockTimeout bounds one block; a conversion waits at most
@@ -32,9 +34,9 @@ const (
 	blockTimeout = 3 * time.Minute
 	// Fewer blocks than these means pages or their examples went missing,
 	// or the extraction broke; raise them when examples are added.
-	minBlocks    = 40
-	minRun       = 25 // even on a machine without engines
-	minChecked   = 15 // blocks whose output is compared
+	minBlocks    = 50
+	minRun       = 35 // even on a machine without engines or npm packages
+	minChecked   = 30 // blocks whose output is compared
 	minPageCount = 8  // README.md and the pages of docs/
 )
 
@@ -138,7 +140,7 @@ func runPage(t *testing.T, root, bin string, p page) tally {
 	gw := fmt.Sprintf("http://localhost:%d", port)
 	// Nothing of the caller's configuration reaches the gateway or the
 	// examples: they get the defaults the pages describe.
-	drop := []string{"GATEWAY_", "GW", "SCRATCH", "NODE_PATH", "CLOUDINARY_URL"}
+	drop := []string{"GATEWAY_", "GW", "GW2", "SCRATCH", "NODE_PATH", "CLOUDINARY_URL"}
 	startGateway(t, bin, work, Env(os.Environ(), drop, map[string]string{
 		"GATEWAY_ADDR":     fmt.Sprintf("127.0.0.1:%d", port),
 		"GATEWAY_DATA_DIR": dataDir,
@@ -153,6 +155,7 @@ func runPage(t *testing.T, root, bin string, p page) tally {
 
 	sh, err := StartShell(root, blockDir, Env(os.Environ(), drop, map[string]string{
 		"GW":               gw,
+		"GW2":              fmt.Sprintf("http://localhost:%d", testutil.FreePort(t)),
 		"GATEWAY_DATA_DIR": dataDir,
 		"TMPDIR":           tmp,
 		"PATH":             filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH"),

@@ -42,6 +42,7 @@ var debianPackages = map[string]string{
 	"ffprobe":      "ffmpeg",
 	"jq":           "jq",
 	"node":         "nodejs",
+	"openssl":      "openssl",
 	"pdfimages":    "poppler-utils",
 	"pdfinfo":      "poppler-utils",
 	"pdftoppm":     "poppler-utils",
