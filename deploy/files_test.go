@@ -24,9 +24,12 @@ const (
 var notInImage = map[string]string{
 	"redis-server":  "Redis runs in a container of its own (docker-compose.yml)",
 	"procps":        "ps and pkill for the playback tests; no engine runs them",
-	"jq":            "the docs examples read JSON answers with it; the gateway never runs it",
-	"python3":       "the S3 endpoint's boto3 tests run it (the document engine's python3-uno brings its own)",
-	"python3-boto3": "an S3 client of the S3 endpoint's tests, not an engine",
+	"bash":          "runs the examples of README.md and docs/ (internal/docstest); no engine runs it",
+	"curl":          "the examples' HTTP client; the image needs none (gateway healthcheck)",
+	"jq":            "reads JSON in the examples; no engine runs it",
+	"openssl":       "makes tokens in the examples; the gateway makes its own",
+	"python3":       "runs boto3 in the S3 endpoint tests; the image's comes with python3-uno",
+	"python3-boto3": "the official S3 client of the S3 endpoint tests",
 }
 
 func readDockerfile(t *testing.T) *Dockerfile {

@@ -13,9 +13,10 @@
 // no-run blocks are counted and listed, never run, and must give a reason.
 // needs names the programs (looked up on PATH) and repository paths
 // (anything with a slash) a block cannot run without; when one is missing
-// the block is skipped, or fails under CI=true. A ```text block that
-// follows a shell block, with only blank lines between, is the output the
-// block must print (see Match).
+// the block is skipped, or fails under make test and CI=true
+// (testutil.MissingTool). A ```text block that follows a shell block, with
+// only blank lines between, is the output the block must print (see
+// Match).
 package docstest
 
 import (

@@ -3,32 +3,19 @@ package docstest
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/signedgate/gateway/config"
+	"github.com/signedgate/gateway/internal/testutil"
+	"github.com/signedgate/gateway/internal/testutil/redistest"
 )
 
-// configVars lists every variable config.Config reads, with prefix (the
-// same walk as config's own TestEveryVariableIsDocumented, which checks
-// the other direction).
-func configVars(t reflect.Type, prefix string) []string {
-	var out []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if p, ok := f.Tag.Lookup("envPrefix"); ok {
-			out = append(out, configVars(f.Type, prefix+p)...)
-			continue
-		}
-		if name, ok := f.Tag.Lookup("env"); ok {
-			out = append(out, prefix+strings.Split(name, ",")[0])
-		}
-	}
-	return out
-}
+// testVars are the GATEWAY_ variables the tests read, not the gateway;
+// the README's section on running the tests names them.
+var testVars = []string{testutil.RequireToolsVar, redistest.URLVar}
 
 // varRE finds variables (GATEWAY_JOBS_WORKERS) and families of them
 // (GATEWAY_JOBS_*, GATEWAY_ACME*, GATEWAY_ENGINES_<NAME>_*).
@@ -36,12 +23,13 @@ var varRE = regexp.MustCompile(`GATEWAY_[A-Z0-9_]*[*<]|GATEWAY_[A-Z0-9_]*[A-Z0-9
 
 // Every GATEWAY_ variable a page names is one the gateway reads, and every
 // GATEWAY_X_* family names at least one: a page must not tell a reader to
-// set what nothing reads.
+// set what nothing reads. (config's TestEveryVariableIsDocumented checks
+// the other direction, on the same config.Names.)
 func TestPagesNameOnlyVariablesTheGatewayReads(t *testing.T) {
 	root := repoRoot(t)
-	vars := configVars(reflect.TypeFor[config.Config](), config.Prefix)
+	vars := config.Names()
 	if len(vars) < 20 {
-		t.Fatalf("found only %d variables in config.Config", len(vars))
+		t.Fatalf("config.Names lists only %d variables", len(vars))
 	}
 	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	files = append(files, filepath.Join(root, "README.md"))
@@ -58,6 +46,9 @@ func TestPagesNameOnlyVariablesTheGatewayReads(t *testing.T) {
 				if !slices.ContainsFunc(vars, func(v string) bool { return strings.HasPrefix(v, family) }) {
 					t.Errorf("%s names %s, but no variable starts with %s", rel, name, family)
 				}
+				continue
+			}
+			if slices.Contains(testVars, name) {
 				continue
 			}
 			if !slices.Contains(vars, name) {

@@ -35,10 +35,14 @@ func MissingTool(t testing.TB, what, install string) {
 // that installs it; every one is in .ci/apt-packages, which the set-up of
 // `make test` installs (nodejs and npm it installs where no node is).
 var debianPackages = map[string]string{
+	"bash":         "bash",
 	"chromium":     "chromium",
+	"curl":         "curl",
 	"ffmpeg":       "ffmpeg",
 	"ffprobe":      "ffmpeg",
+	"jq":           "jq",
 	"node":         "nodejs",
+	"openssl":      "openssl",
 	"pdfimages":    "poppler-utils",
 	"pdfinfo":      "poppler-utils",
 	"pdftoppm":     "poppler-utils",

@@ -27,9 +27,12 @@ import (
 	"github.com/signedgate/gateway/internal/testutil"
 )
 
+// URLVar names the variable that gives the tests another Redis.
+const URLVar = "GATEWAY_TEST_REDIS_URL"
+
 // URL returns the Redis URL tests use.
 func URL() string {
-	if u := os.Getenv("GATEWAY_TEST_REDIS_URL"); u != "" {
+	if u := os.Getenv(URLVar); u != "" {
 		return u
 	}
 	return "redis://127.0.0.1:6379/0"
@@ -61,7 +64,7 @@ func Client(t testing.TB) (redis.UniversalClient, string) {
 	}
 	opts, err := redis.ParseURL(URL())
 	if err != nil {
-		t.Fatalf("parse GATEWAY_TEST_REDIS_URL: %v", err)
+		t.Fatalf("parse %s: %v", URLVar, err)
 	}
 	rdb := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
