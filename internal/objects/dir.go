@@ -41,7 +41,7 @@ func (d Dir) info(key string, st fs.FileInfo) Info {
 		Key:         key,
 		Size:        st.Size(),
 		ModTime:     st.ModTime(),
-		ETag:        fmt.Sprintf(`"%x-%x"`, st.Size(), st.ModTime().UnixNano()),
+		ETag:        FileETag(st),
 		ContentType: mime.TypeByExtension(path.Ext(key)),
 	}
 }

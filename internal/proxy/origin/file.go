@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/signedgate/gateway/internal/objects"
 	"github.com/signedgate/gateway/internal/server"
 )
 
@@ -218,13 +219,7 @@ func fileID(st os.FileInfo) [2]uint64 {
 	return [2]uint64{}
 }
 
-// etag is strong: size, modification time and inode change whenever the
-// bytes can have changed (a rewrite in place keeps the inode but moves the
-// mtime; an atomic rename keeps neither).
-func etag(st os.FileInfo) string {
-	var ino uint64
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		ino = sys.Ino
-	}
-	return fmt.Sprintf(`"%x-%x-%x"`, st.Size(), st.ModTime().UnixNano(), ino)
-}
+// etag is objects.FileETag: the S3 endpoint writes and lists the same
+// files through objects.Dir, and a tag one answered must work in the
+// other's conditions.
+func etag(st os.FileInfo) string { return objects.FileETag(st) }
