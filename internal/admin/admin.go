@@ -1,8 +1,9 @@
 // Package admin owns the admin API's common ground: bearer-token
 // authentication, the router every resource registers its /v1 calls on,
-// the strict JSON decoding of request bodies, and Resource, the calls every
-// kind of record shares (list, get, rename, delete). Each resource adds its
-// own calls (creation, a bucket's policy) beside its model.
+// the strict JSON decoding of request bodies, Resource, the calls every
+// kind of record shares (list, get, rename, delete), and the API's OpenAPI
+// description (openapi.json, served at /v1/openapi.json). Each resource
+// adds its own calls (creation, a bucket's policy) beside its model.
 package admin
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/signedgate/gateway/internal/server"
@@ -22,6 +24,9 @@ type Router struct {
 	tokens TokenChecker
 	// MaxBody caps JSON request bodies.
 	MaxBody int64
+	// routes are the patterns registered through the router, in order:
+	// what the OpenAPI description is checked against.
+	routes []string
 }
 
 // NewRouter returns a router on mux that admits requests bearing token.
@@ -38,6 +43,7 @@ func NewRouterWith(mux *http.ServeMux, tokens TokenChecker, maxBody int64) *Rout
 // Handle registers h for pattern (such as "GET /v1/buckets") behind the
 // token check.
 func (rt *Router) Handle(pattern string, h server.HandlerFunc) {
+	rt.routes = append(rt.routes, pattern)
 	rt.mux.Handle(pattern, server.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if err := rt.authorize(r); err != nil {
 			return err
@@ -45,6 +51,11 @@ func (rt *Router) Handle(pattern string, h server.HandlerFunc) {
 		return h(w, r)
 	}))
 }
+
+// Routes returns the patterns registered through rt, in the order they
+// were registered. Registration happens while the instance is built, before
+// it serves; Routes is not safe to call concurrently with Handle.
+func (rt *Router) Routes() []string { return slices.Clone(rt.routes) }
 
 func (rt *Router) authorize(r *http.Request) error {
 	h := r.Header.Get("Authorization")

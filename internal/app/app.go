@@ -95,6 +95,10 @@ type App struct {
 	// ended.
 	jobsDone chan struct{}
 
+	// admin is the router of the /v1 calls; its Routes are what the
+	// OpenAPI description is checked against.
+	admin *admin.Router
+
 	// now is the clock of every part of the instance.
 	now     func() time.Time
 	handler http.Handler
@@ -176,6 +180,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		a.mountJobs,
 		a.mountSignedURL, // before uploads: a base's exact path wins over asset URLs
 		a.mountUpload,
+		a.mountDescription,
 	}
 	if a.worker {
 		if cfg.Embedded() {
@@ -186,6 +191,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 		mounts = []func(*Mount) error{a.mountJobs}
 	}
+	a.admin = m.Admin
 	for _, mount := range mounts {
 		if err := mount(m); err != nil {
 			return nil, err
@@ -214,6 +220,13 @@ func (a *App) mountBuckets(m *Mount) error {
 	a.onClose(func() error { a.Buckets.Close(); return nil })
 	a.OriginGuard = originGuard(a.Config)
 	(&bucket.API{Repo: a.Buckets, Guard: a.OriginGuard, Now: a.now}).Register(m.Admin)
+	return nil
+}
+
+// mountDescription serves the admin API's OpenAPI description, which
+// describes the calls the other parts register, at /v1/openapi.json.
+func (a *App) mountDescription(m *Mount) error {
+	m.Admin.ServeDescription()
 	return nil
 }
 
