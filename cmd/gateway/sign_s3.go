@@ -38,8 +38,8 @@ as an S3 SDK's presigner pointed at the gateway makes it.
 	secret := c.String("secret", "", "the secret access key, or - to read it from standard input (default $AWS_SECRET_ACCESS_KEY)")
 	method := c.String("method", "GET", "GET, PUT, HEAD or DELETE")
 	expires := c.Duration("expires", time.Hour, "how long the URL is valid: whole seconds, at most 168h (7 days)")
-	region := c.String("region", s3EnvOr(getenv, "GATEWAY_S3_API_REGION", "us-east-1"), "the gateway's S3 region (default $GATEWAY_S3_API_REGION or us-east-1)")
-	base := c.String("url-base", s3EnvOr(getenv, "GATEWAY_PUBLIC_URL", "http://localhost:8080"), "the gateway's public URL (default $GATEWAY_PUBLIC_URL)")
+	region := c.String("region", s3EnvOr(getenv, "GATEWAY_S3_API_REGION", "us-east-1"), "the gateway's S3 region (from $GATEWAY_S3_API_REGION when set)")
+	base := c.String("url-base", s3EnvOr(getenv, "GATEWAY_PUBLIC_URL", "http://localhost:8080"), "the gateway's public URL (from $GATEWAY_PUBLIC_URL when set)")
 	explain := c.Bool("explain", false, "also print the canonical request and the string to sign, on standard error")
 	if code, ok := c.parse(args); !ok {
 		return code
