@@ -47,6 +47,11 @@ type Bucket struct {
 	Updated      time.Time `json:"updated"`
 }
 
+// Finder finds a bucket by name (Repo, or a stand-in in tests).
+type Finder interface {
+	Lookup(ctx context.Context, name string) (Bucket, bool, error)
+}
+
 // S3 is how to reach the S3 bucket of an s3:// origin. Every field is
 // optional. The secret is write-only: Public drops it.
 type S3 struct {

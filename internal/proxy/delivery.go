@@ -31,6 +31,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/cors"
+	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/server/fastlane"
 	"github.com/signedgate/gateway/internal/verify"
@@ -38,9 +39,7 @@ import (
 )
 
 // Buckets finds a bucket by name.
-type Buckets interface {
-	Lookup(ctx context.Context, name string) (bucket.Bucket, bool, error)
-}
+type Buckets = bucket.Finder
 
 // Keys finds a live signing key for a request to bucket b.
 type Keys interface {
@@ -49,9 +48,7 @@ type Keys interface {
 
 // Origins gives the handler serving a bucket's objects; it is given the
 // object path as r.URL.Path, cleaned, without token.
-type Origins interface {
-	Handler(b bucket.Bucket) (http.Handler, error)
-}
+type Origins = origin.Handlers
 
 // Handler serves bucket delivery. Its fields are read-only once in use.
 type Handler struct {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
@@ -37,12 +35,12 @@ func (a *KeyAPI) resource() *admin.Resource[KeyRecord, KeyView] {
 		// out of messages and lookups.
 		CheckID: func(id string) error {
 			if !keyIDPattern.MatchString(id) {
-				return server.NotFound("signing key %q does not exist", truncate(id))
+				return server.NotFound("signing key %q does not exist", admin.Truncate(id))
 			}
 			return nil
 		},
 		Rename: func(ctx context.Context, rec KeyRecord, name *string) (KeyRecord, error) {
-			if err := validateName(name); err != nil {
+			if err := admin.CheckName(name); err != nil {
 				return rec, err
 			}
 			rec.Name = name
@@ -91,7 +89,7 @@ func (a *KeyAPI) create(maxBody int64) server.HandlerFunc {
 		if err := bucket.ValidateName(req.Bucket); err != nil {
 			return server.Invalid("%v", err)
 		}
-		if err := validateName(req.Name); err != nil {
+		if err := admin.CheckName(req.Name); err != nil {
 			return err
 		}
 		b, ok, err := a.Buckets.Lookup(r.Context(), req.Bucket)
@@ -128,25 +126,3 @@ func (a *KeyAPI) create(maxBody int64) server.HandlerFunc {
 }
 
 var keyIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-const maxNameLen = 200
-
-func validateName(name *string) error {
-	if name == nil {
-		return nil
-	}
-	if len(*name) > maxNameLen {
-		return server.Invalid("name is longer than %d bytes", maxNameLen)
-	}
-	if strings.IndexFunc(*name, unicode.IsControl) >= 0 {
-		return server.Invalid("name must not contain control characters")
-	}
-	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}

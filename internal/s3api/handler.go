@@ -10,6 +10,7 @@ import (
 
 	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/cors"
+	"github.com/signedgate/gateway/internal/proxy/origin"
 	"github.com/signedgate/gateway/internal/server"
 	"github.com/signedgate/gateway/internal/server/fastlane"
 )
@@ -21,28 +22,19 @@ const Prefix = "/s3"
 // RouteName labels the endpoint's requests in metrics.
 const RouteName = "s3"
 
-// Buckets finds a bucket by name.
-type Buckets interface {
-	Lookup(ctx context.Context, name string) (bucket.Bucket, bool, error)
-}
-
 // Keys finds an access key by id.
 type Keys interface {
 	Lookup(ctx context.Context, id string) (AccessKey, bool, error)
 }
 
-// Origins gives the handler that reads a bucket's objects (bucket
-// delivery's; see proxy/origin): r.URL.Path is the object's path.
-type Origins interface {
-	Handler(b bucket.Bucket) (http.Handler, error)
-}
-
 // Handler serves the S3-compatible endpoint. Its fields are read-only
 // once in use.
 type Handler struct {
-	Buckets Buckets
+	Buckets bucket.Finder
 	Keys    Keys
-	Origins Origins
+	// Origins read objects as bucket delivery does: r.URL.Path is the
+	// object's path.
+	Origins origin.Handlers
 	Stores  *Stores
 	// Region is the region clients sign for (GATEWAY_S3_API_REGION).
 	Region string

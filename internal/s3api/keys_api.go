@@ -4,9 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/signedgate/gateway/internal/admin"
 	"github.com/signedgate/gateway/internal/bucket"
@@ -36,12 +34,12 @@ func (a *KeyAPI) resource() *admin.Resource[AccessKey, KeyView] {
 		ID: func(k AccessKey) string { return k.ID }, View: keyView,
 		CheckID: func(id string) error {
 			if !idPattern.MatchString(id) {
-				return server.NotFound("access key %q does not exist", truncate(id))
+				return server.NotFound("access key %q does not exist", admin.Truncate(id))
 			}
 			return nil
 		},
 		Rename: func(ctx context.Context, k AccessKey, name *string) (AccessKey, error) {
-			if err := validateName(name); err != nil {
+			if err := admin.CheckName(name); err != nil {
 				return k, err
 			}
 			k.Name = name
@@ -92,7 +90,7 @@ func (a *KeyAPI) create(maxBody int64) server.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := validateName(req.Name); err != nil {
+		if err := admin.CheckName(req.Name); err != nil {
 			return err
 		}
 		b, ok, err := a.Buckets.Lookup(r.Context(), req.Bucket)
@@ -124,7 +122,7 @@ func permissions(in []string) ([]string, error) {
 	var out []string
 	for _, p := range in {
 		if p != Read && p != Write {
-			return nil, server.Invalid("permission %q is unknown: use %q or %q", truncate(p), Read, Write)
+			return nil, server.Invalid("permission %q is unknown: use %q or %q", admin.Truncate(p), Read, Write)
 		}
 		if !slices.Contains(out, p) {
 			out = append(out, p)
@@ -132,26 +130,4 @@ func permissions(in []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-const maxNameLen = 200
-
-func validateName(name *string) error {
-	if name == nil {
-		return nil
-	}
-	if len(*name) > maxNameLen {
-		return server.Invalid("name is longer than %d bytes", maxNameLen)
-	}
-	if strings.IndexFunc(*name, unicode.IsControl) >= 0 {
-		return server.Invalid("name must not contain control characters")
-	}
-	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

@@ -77,6 +77,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Handlers gives the handler that serves a bucket's objects: Pool, or a
+// stand-in in tests. Bucket delivery and the S3 endpoint read through it.
+type Handlers interface {
+	Handler(b bucket.Bucket) (http.Handler, error)
+}
+
 // maxCached bounds the handler cache. Origins come from admin-made buckets,
 // so the bound is only a guard against a bucket whose origin keeps changing.
 const maxCached = 4096
