@@ -197,6 +197,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, err
 		}
 	}
+	if !a.worker {
+		// After every mount: it sweeps the keys of delivery and the S3
+		// endpoint alike.
+		a.sweepOrphanKeys()
+	}
 	sample := server.NewAccessSample(cfg.AccessLogSample)
 	a.handler = server.Handler(m.Routes, log, a.Metrics, sample)
 	if cfg.FastLane {

@@ -69,7 +69,6 @@ func (a *App) mountDelivery(m *Mount) error {
 			a.SigningKeys.Forget(ch.ID)
 		}
 	})))
-	a.sweepOrphanKeys()
 
 	// Custom domains first: they own every path on their host, /media/
 	// included. Then /media/ on every other host, ahead of the mux (see
@@ -83,11 +82,18 @@ func (a *App) mountDelivery(m *Mount) error {
 	return nil
 }
 
-// sweepOrphanKeys deletes the keys of deleted buckets whenever buckets
-// change. Lookups refuse such keys anyway; this takes them out of the
-// listing too. Every instance sweeps, which is harmless: deletes are
-// idempotent.
+// sweepOrphanKeys deletes the keys of deleted buckets (signing keys, S3
+// access keys) whenever buckets change. Lookups refuse such keys anyway;
+// this takes them out of the listings too. Every instance sweeps, which is
+// harmless: deletes are idempotent.
 func (a *App) sweepOrphanKeys() {
+	sweeps := []struct {
+		what  string
+		sweep func(context.Context, bucket.Finder) ([]string, error)
+	}{
+		{"signing keys", a.SigningKeys.DeleteOrphans},
+		{"access keys", a.AccessKeys.DeleteOrphans},
+	}
 	kick := make(chan struct{}, 1)
 	done := make(chan struct{})
 	stop := a.Store.Subscribe(func(ch store.Change) {
@@ -107,10 +113,12 @@ func (a *App) sweepOrphanKeys() {
 				return
 			case <-kick:
 			}
-			if gone, err := a.SigningKeys.DeleteOrphans(ctx, a.Buckets); err != nil && ctx.Err() == nil {
-				a.Log.Warn("delete signing keys of deleted buckets", "err", err)
-			} else if len(gone) > 0 {
-				a.Log.Info("deleted signing keys of deleted buckets", "count", len(gone))
+			for _, s := range sweeps {
+				if gone, err := s.sweep(ctx, a.Buckets); err != nil && ctx.Err() == nil {
+					a.Log.Warn("delete the "+s.what+" of deleted buckets", "err", err)
+				} else if len(gone) > 0 {
+					a.Log.Info("deleted the "+s.what+" of deleted buckets", "count", len(gone))
+				}
 			}
 		}
 	}()

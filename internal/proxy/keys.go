@@ -107,26 +107,9 @@ func (r *KeyRepo) Forget(id string) {
 }
 
 // DeleteOrphans deletes the keys whose bucket no longer exists or was made
-// again since; it returns their ids. Lookup already refuses such keys;
-// deleting them also takes them out of the admin listing.
-func (r *KeyRepo) DeleteOrphans(ctx context.Context, buckets *bucket.Repo) ([]string, error) {
-	keys, err := r.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var gone []string
-	for _, k := range keys {
-		b, ok, err := buckets.Lookup(ctx, k.Bucket)
-		if err != nil {
-			return gone, err
-		}
-		if ok && b.Created.Equal(k.BucketCreated) {
-			continue
-		}
-		if err := r.Delete(ctx, k.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return gone, err
-		}
-		gone = append(gone, k.ID)
-	}
-	return gone, nil
+// again since; it returns their ids (see bucket.DeleteOrphans).
+func (r *KeyRepo) DeleteOrphans(ctx context.Context, buckets bucket.Finder) ([]string, error) {
+	return bucket.DeleteOrphans(ctx, r.Collection, buckets, func(k KeyRecord) (string, string, time.Time) {
+		return k.ID, k.Bucket, k.BucketCreated
+	})
 }

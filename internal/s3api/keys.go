@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/signedgate/gateway/internal/bucket"
 	"github.com/signedgate/gateway/internal/store"
 )
 
@@ -96,4 +97,12 @@ func (r *KeyRepo) Lookup(ctx context.Context, id string) (AccessKey, bool, error
 		return AccessKey{}, false, nil
 	}
 	return k, err == nil, err
+}
+
+// DeleteOrphans deletes the keys whose bucket no longer exists or was made
+// again since; it returns their ids (see bucket.DeleteOrphans).
+func (r *KeyRepo) DeleteOrphans(ctx context.Context, buckets bucket.Finder) ([]string, error) {
+	return bucket.DeleteOrphans(ctx, r.Collection, buckets, func(k AccessKey) (string, string, time.Time) {
+		return k.ID, k.Bucket, k.BucketCreated
+	})
 }

@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 // The access-key calls: made with a 20-character id and a 40-character
@@ -80,5 +83,30 @@ func TestAccessKeyAPI(t *testing.T) {
 	}
 	if st := g.Admin(t, http.MethodGet, "/v1/access-keys/"+id, nil, nil); st != 404 {
 		t.Errorf("get after delete: %d", st)
+	}
+}
+
+// Deleting a bucket deletes its access keys: they leave the listing, and
+// a bucket made again under the name is not opened by them.
+func TestBucketDeletionTakesItsKeys(t *testing.T) {
+	g := start(t, nil)
+	makeBucket(t, g, "films", "", map[string]string{"a.mp4": "x"})
+	makeBucket(t, g, "other", "", nil)
+	gone := makeKey(t, g, "films", "read")
+	kept := makeKey(t, g, "other", "read")
+	if st := g.Admin(t, http.MethodDelete, "/v1/buckets/films", nil, nil); st != http.StatusOK {
+		t.Fatalf("delete bucket: %d", st)
+	}
+	testutil.Eventually(t, 5*time.Second, "the deleted bucket's access key leaves the listing", func() bool {
+		var list struct {
+			AccessKeys []map[string]any `json:"access_keys"`
+		}
+		g.Admin(t, http.MethodGet, "/v1/access-keys", nil, &list)
+		return len(list.AccessKeys) == 1 && list.AccessKeys[0]["access_key_id"] == kept.ID
+	})
+	makeBucket(t, g, "films", "", map[string]string{"a.mp4": "x"})
+	a := do(t, http.MethodGet, presign(t, g, gone, http.MethodGet, "films", "a.mp4", time.Now(), time.Hour), nil, nil)
+	if e := errorOf(t, a); a.status != http.StatusForbidden || e.Code != "InvalidAccessKeyId" {
+		t.Errorf("the old key on the new bucket: %d %s", a.status, e.Code)
 	}
 }
