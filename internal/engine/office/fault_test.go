@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,5 +203,30 @@ func TestProcessEnvironment(t *testing.T) {
 				t.Errorf("soffice environment has %q", kv)
 			}
 		}
+	}
+}
+
+// The start-up check that python can import uno runs, as every engine
+// program, without the gateway's environment.
+func TestUnoCheckEnvironment(t *testing.T) {
+	requireTools(t)
+	t.Setenv("GATEWAY_ADMIN_TOKEN", "do-not-leak-this-token")
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "env.txt")
+	python := filepath.Join(dir, "python3")
+	if err := os.WriteFile(python, []byte("#!/bin/sh\nenv > "+dump+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Config{PythonPath: python, WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	e.Close()
+	b, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatalf("the stand-in python did not run: %v", err)
+	}
+	if strings.Contains(string(b), "do-not-leak") || strings.Contains(string(b), "GATEWAY_") {
+		t.Errorf("the uno check's environment has the gateway's:\n%s", b)
 	}
 }

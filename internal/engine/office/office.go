@@ -123,7 +123,11 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (Debian packages %s, libreoffice-calc-nogui, libreoffice-impress-nogui)", ErrNotInstalled, err, Package)
 	}
-	if err := probe("uno:"+cfg.PythonPath, func() error { return exec.Command(cfg.PythonPath, "-I", "-c", "import uno").Run() }); err != nil {
+	if err := probe("uno:"+cfg.PythonPath, func() error {
+		cmd := exec.Command(cfg.PythonPath, "-I", "-c", "import uno")
+		cmd.Env = engine.ChildEnv() // as every engine program: none of the gateway's environment
+		return cmd.Run()
+	}); err != nil {
 		return nil, fmt.Errorf("%w: %s cannot import uno: %v (Debian package python3-uno)", ErrNotInstalled, cfg.PythonPath, err)
 	}
 	e := &Engine{cfg: cfg, sofficeBin: bin, version: engine.ProgramVersion(versionRE, cfg.SofficePath)}
