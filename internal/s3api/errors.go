@@ -73,6 +73,18 @@ type errorBody struct {
 // target is what a request names: its bucket and key, for error bodies.
 type target struct{ bucket, key string }
 
+// resource is the target as S3 names it in errors: /bucket/key, whatever
+// the addressing (path style under /s3, or virtual-host style).
+func (t target) resource(r *http.Request) string {
+	switch {
+	case t.bucket == "":
+		return r.URL.Path
+	case t.key == "":
+		return "/" + t.bucket
+	}
+	return "/" + t.bucket + "/" + t.key
+}
+
 // errorWriter writes errors of the endpoint. Debug adds the string to sign
 // and canonical request to SignatureDoesNotMatch, as S3 does: they help a
 // client find what it signed differently, and give nothing away (they are
@@ -89,7 +101,7 @@ func (ew errorWriter) write(w http.ResponseWriter, r *http.Request, t target, er
 		status, code := s3Code(e)
 		body := errorBody{
 			Code: code, Message: e.Message, BucketName: t.bucket, Key: t.key,
-			Resource: r.URL.Path, RequestID: requestID(r),
+			Resource: t.resource(r), RequestID: requestID(r),
 		}
 		if mismatch != nil {
 			body.StringToSign, body.CanonicalRequest = mismatch.StringToSign, mismatch.CanonicalRequest

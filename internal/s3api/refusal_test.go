@@ -20,6 +20,7 @@ import (
 type s3Error struct {
 	Code         string
 	Message      string
+	Resource     string
 	StringToSign string
 }
 
@@ -125,6 +126,9 @@ func TestRefusals(t *testing.T) {
 				a = do(t, c.method, c.url, nil, nil)
 			}
 			e := errorOf(t, a)
+			if u, _ := url.Parse(c.url); e.Resource != strings.TrimPrefix(u.Path, "/s3") {
+				t.Errorf("Resource %q for %s", e.Resource, u.Path)
+			}
 			if a.status != c.status || e.Code != c.code {
 				t.Errorf("%d %s (%s), want %d %s", a.status, e.Code, e.Message, c.status, c.code)
 			}
