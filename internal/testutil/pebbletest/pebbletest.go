@@ -64,9 +64,7 @@ type Server struct {
 	mgmtPort  int          // the management API (roots)
 	client    *http.Client // trusts RootFile
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    logBuffer
+	proc testutil.Process
 }
 
 // Start starts a Pebble for t and waits until its directory answers.
@@ -79,7 +77,7 @@ func Start(t testing.TB, opts Options) *Server {
 			return s
 		}
 		// A port chosen free may be taken before Pebble binds it.
-		if attempt == 3 || !errors.Is(err, errExited) {
+		if attempt == 3 || !errors.Is(err, testutil.ErrExited) {
 			t.Fatalf("start pebble: %v", err)
 		}
 	}
@@ -150,18 +148,16 @@ func (s *Server) IssuingRoots(t testing.TB) *x509.CertPool {
 
 // Orders is how many orders Pebble has received ("Added order" in its
 // log: every new-order request that it accepted).
-func (s *Server) Orders() int { return strings.Count(s.log.String(), "Added order ") }
+func (s *Server) Orders() int { return strings.Count(s.proc.Log(), "Added order ") }
 
 // Log is what Pebble printed so far.
-func (s *Server) Log() string { return s.log.String() }
-
-var errExited = errors.New("pebble exited")
+func (s *Server) Log() string { return s.proc.Log() }
 
 func (s *Server) run(t testing.TB, opts Options) error {
 	t.Cleanup(func() {
-		s.stop()
+		s.proc.Stop()
 		if t.Failed() {
-			t.Logf("pebble output (port %d):\n%s", s.port, s.log.String())
+			t.Logf("pebble output (port %d):\n%s", s.port, s.proc.Log())
 		}
 	})
 	httpPort, tlsPort := opts.HTTPPort, opts.TLSPort
@@ -198,46 +194,18 @@ func (s *Server) run(t testing.TB, opts Options) error {
 	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Env = append(env, "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
-	cmd.Stdout, cmd.Stderr = &s.log, &s.log
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	s.cmd, s.exited = cmd, make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(s.exited)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	s.proc.Name = fmt.Sprintf("pebble on port %d", s.port)
+	return s.proc.Start(cmd, 30*time.Second, func() error {
 		resp, err := s.client.Get(s.DirectoryURL())
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if err != nil {
+			return err
 		}
-		select {
-		case <-s.exited:
-			s.cmd = nil
-			return fmt.Errorf("%w on port %d: %v\n%s", errExited, s.port, cmd.ProcessState, s.log.String())
-		default:
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("directory: %s", resp.Status)
 		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return fmt.Errorf("pebble on port %d does not answer: %v\n%s", s.port, err, s.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *Server) stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-	s.cmd = nil
+		return nil
+	})
 }
 
 // environ is the test's environment without PEBBLE_ variables, so that a
@@ -337,23 +305,4 @@ func startDNS(t testing.TB) string {
 	go srv.ActivateAndServe()
 	t.Cleanup(func() { srv.Shutdown() })
 	return ln.Addr().String()
-}
-
-// logBuffer collects the process's output, written by os/exec's
-// goroutines while a test reads it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

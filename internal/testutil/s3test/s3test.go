@@ -12,7 +12,6 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -24,7 +23,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,9 +52,7 @@ type Server struct {
 	root   string // posix backend: one directory per bucket
 	meta   string // sidecar directory of object and bucket metadata
 	port   int
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has exited
-	log    logBuffer
+	proc   testutil.Process
 	client *s3.Client
 }
 
@@ -77,9 +73,9 @@ func Start(t testing.TB) *Server {
 		meta:      t.TempDir(),
 	}
 	t.Cleanup(func() {
-		s.stop()
+		s.proc.Stop()
 		if t.Failed() {
-			t.Logf("versitygw output (port %d):\n%s", s.port, s.log.String())
+			t.Logf("versitygw output (port %d):\n%s", s.port, s.proc.Log())
 		}
 	})
 	// The port is free when chosen but could be taken before versitygw binds
@@ -90,7 +86,7 @@ func Start(t testing.TB) *Server {
 		if err == nil {
 			break
 		}
-		if attempt == 3 || !errors.Is(err, errExited) {
+		if attempt == 3 || !errors.Is(err, testutil.ErrExited) {
 			t.Fatalf("start versitygw: %v", err)
 		}
 	}
@@ -132,7 +128,7 @@ func (s *Server) CreateBucket(t testing.TB, name string) {
 }
 
 // Log is what versitygw printed so far: a banner, then one line a request.
-func (s *Server) Log() string { return s.log.String() }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // Installed reports why versitygw cannot be found where Start looks for
 // it, or nil: for tests that must fail, not skip, without it.
@@ -141,8 +137,6 @@ func Installed() error {
 	return err
 }
 
-var errExited = errors.New("versitygw exited")
-
 // start starts versitygw on s.port and waits until it answers HTTP.
 func (s *Server) start() error {
 	cmd := exec.Command(s.bin,
@@ -150,50 +144,16 @@ func (s *Server) start() error {
 		"--port", s.Addr(), "--keep-alive",
 		"posix", "--sidecar", s.meta, s.root)
 	cmd.Env = environ()
-	cmd.Stdout = &s.log
-	cmd.Stderr = &s.log
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	s.cmd = cmd
-	s.exited = make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(s.exited)
-	}()
-
 	hc := &http.Client{Timeout: 500 * time.Millisecond}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	s.proc.Name = fmt.Sprintf("versitygw on port %d", s.port)
+	return s.proc.Start(cmd, 30*time.Second, func() error {
 		// Any HTTP answer will do: an unsigned request is refused with 403.
 		resp, err := hc.Get(s.Endpoint() + "/")
 		if err == nil {
 			resp.Body.Close()
-			return nil
 		}
-		select {
-		case <-s.exited:
-			s.cmd = nil
-			return fmt.Errorf("%w on port %d: %v\n%s", errExited, s.port, cmd.ProcessState, s.log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return fmt.Errorf("versitygw on port %d does not answer: %v\n%s", s.port, err, s.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop kills versitygw and waits for it to be gone.
-func (s *Server) stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-	s.cmd = nil
+		return err
+	})
 }
 
 // environ is the test's environment without the variables versitygw reads
@@ -219,34 +179,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// logBuffer collects the process's output; it is written by the goroutines of
-// os/exec while a test may read it. It keeps the last maxLog bytes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	cut bool
-}
-
-const maxLog = 1 << 20
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if b.buf.Len() > maxLog {
-		b.buf.Next(b.buf.Len() - maxLog/2)
-		b.cut = true
-	}
-	return len(p), nil
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.cut {
-		return "[earlier output cut]\n" + b.buf.String()
-	}
-	return b.buf.String()
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package pebbletest
+package testutil
 
 import "os/exec"
 
