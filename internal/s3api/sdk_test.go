@@ -2,20 +2,13 @@ package s3api_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/pem"
 	"errors"
 	"hash/crc32"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/signedgate/gateway/internal/testutil"
 )
 
 // The AWS SDK for Go v2, header-signed: put, head, ranged get, list with
@@ -220,7 +215,10 @@ func do(t *testing.T, method, url string, body io.Reader, hdr map[string]string)
 // trailing CRC32 (STREAMING-UNSIGNED-PAYLOAD-TRAILER), which it does only
 // over TLS: the object stored is the decoded bytes.
 func TestGoSDKStreamedUpload(t *testing.T) {
-	certFile, keyFile, pool := selfSigned(t)
+	certDir := t.TempDir()
+	certFile, keyFile := filepath.Join(certDir, "cert.pem"), filepath.Join(certDir, "key.pem")
+	pool := x509.NewCertPool()
+	pool.AddCert(testutil.WriteCert(t, certFile, keyFile, "127.0.0.1"))
 	g := start(t, map[string]string{"GATEWAY_TLS_ADDR": "127.0.0.1:0", "GATEWAY_TLS_CERT_FILE": certFile, "GATEWAY_TLS_KEY_FILE": keyFile})
 	dir := makeBucket(t, g, "films", "", nil)
 	k := makeKey(t, g, "films", "read", "write")
@@ -249,34 +247,6 @@ func TestGoSDKStreamedUpload(t *testing.T) {
 	if want := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(body))); aws.ToString(out.ChecksumCRC32) != want {
 		t.Errorf("answered CRC32 %q, want %q", aws.ToString(out.ChecksumCRC32), want)
 	}
-}
-
-// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
-// their files and a pool that trusts the certificate.
-func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(leaf)
-	kder, _ := x509.MarshalECPrivateKey(key)
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-	return certFile, keyFile, pool
 }
 
 // The ETag of an object is the same whichever operation answers it (PUT,

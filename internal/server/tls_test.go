@@ -3,17 +3,12 @@ package server
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -24,30 +19,6 @@ import (
 
 	"github.com/signedgate/gateway/internal/testutil"
 )
-
-// selfSigned is a certificate for gw.test and the pool that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "gw.test"},
-		DNSNames:     []string{"gw.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
 
 // serveTLS runs Handler behind ServeTLS and returns its address, the pool
 // that trusts it and the function that shuts it down (also at cleanup).
@@ -69,7 +40,7 @@ func serveTLS(t *testing.T, handshakeTimeout time.Duration, slow http.HandlerFun
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
 	h := Handler(Routes{Mux: mux, Gatherer: reg}, log, NewMetrics(reg), nil)
-	cert, pool := selfSigned(t)
+	cert, pool := testutil.SelfSigned(t, "gw.test")
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1", ACMETLS1}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

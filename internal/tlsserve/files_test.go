@@ -26,7 +26,7 @@ func served(t *testing.T, m *Manager, name string) string {
 func TestCertificateFilesAreReloaded(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	first := writeCert(t, certFile, keyFile, "files.example.test")
+	first := testutil.WriteCert(t, certFile, keyFile, "files.example.test")
 	var logs testutil.LogBuffer
 	m, err := New(Options{CertFile: certFile, KeyFile: keyFile, ReloadInterval: 10 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -38,14 +38,14 @@ func TestCertificateFilesAreReloaded(t *testing.T) {
 		t.Fatalf("serial %s, want %s", s, first.SerialNumber)
 	}
 
-	second := writeCert(t, certFile, keyFile, "files.example.test")
+	second := testutil.WriteCert(t, certFile, keyFile, "files.example.test")
 	testutil.Eventually(t, 5*time.Second, "the new certificate is served", func() bool {
 		return served(t, m, "files.example.test") == second.SerialNumber.String()
 	})
 
 	// Half a renewal: a new certificate with the old key.
 	key, _ := os.ReadFile(keyFile)
-	writeCert(t, certFile, filepath.Join(dir, "other-key.pem"), "files.example.test")
+	testutil.WriteCert(t, certFile, filepath.Join(dir, "other-key.pem"), "files.example.test")
 	testutil.Eventually(t, 5*time.Second, "the refusal is logged", func() bool {
 		return strings.Contains(logs.String(), "certificate files not reloaded")
 	})
@@ -59,7 +59,7 @@ func TestCertificateFilesAreReloaded(t *testing.T) {
 		t.Errorf("the refusal is logged %d times, want once", n)
 	}
 
-	third := writeCert(t, certFile, keyFile, "files.example.test")
+	third := testutil.WriteCert(t, certFile, keyFile, "files.example.test")
 	testutil.Eventually(t, 5*time.Second, "the next good pair is served", func() bool {
 		return served(t, m, "files.example.test") == third.SerialNumber.String()
 	})

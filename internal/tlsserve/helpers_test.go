@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/signedgate/gateway/internal/app/apptest"
+	"github.com/signedgate/gateway/internal/testutil"
 	"github.com/signedgate/gateway/internal/testutil/pebbletest"
-	"github.com/signedgate/gateway/internal/tlsserve"
 )
 
 // acmeEnv configures a gateway with an HTTPS listener whose certificates
@@ -126,6 +126,6 @@ func certFiles(t *testing.T, names ...string) (certFile, keyFile string, leaf *x
 	t.Helper()
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	leaf = tlsserve.WriteCert(t, certFile, keyFile, names...)
+	leaf = testutil.WriteCert(t, certFile, keyFile, names...)
 	return certFile, keyFile, leaf
 }
