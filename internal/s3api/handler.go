@@ -3,6 +3,7 @@ package s3api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -133,6 +134,8 @@ func (rt router) FastRoute(req *fastlane.Request, _ *fastlane.Response) (string,
 type request struct {
 	target
 	op string // S3's name of the operation, such as GetObject
+	// query is the request's query, parsed once.
+	query url.Values
 	// permission is what the key must carry for op.
 	permission string
 }
@@ -168,7 +171,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req request) err
 	corsEndpoint.Actual(w.Header(), b.CORS, r)
 	switch req.op {
 	case "GetObject", "HeadObject":
-		return h.getObject(w, r, *b, req)
+		return h.getObject(w, r, *b, req, c)
 	case "PutObject":
 		return h.putObject(w, r, *b, req, c)
 	case "DeleteObject":
@@ -244,6 +247,7 @@ func route(r *http.Request, bucketName, key string) (request, error) {
 		return req, s3Error(http.StatusBadRequest, CodeInvalidBucketName, "The specified bucket is not valid.")
 	}
 	q := r.URL.Query()
+	req.query = q
 	for name := range q {
 		if what, ok := subresources[name]; ok {
 			if name == "versionId" && q.Get(name) == "null" {

@@ -52,7 +52,7 @@ type listResult struct {
 // delimiter after the prefix rolled up into common prefixes. Hidden keys
 // (see validKey) are never listed.
 func (h *Handler) listObjects(w http.ResponseWriter, r *http.Request, b bucket.Bucket, req request) error {
-	q := r.URL.Query()
+	q := req.query
 	v2 := req.op == "ListObjectsV2"
 	prefix, delim := q.Get("prefix"), q.Get("delimiter")
 	limit := maxKeys

@@ -31,11 +31,11 @@ func noSuchKey() *server.Error {
 // the handler bucket delivery reads it with: sendfile from a directory,
 // ranged reads from S3, a streamed proxy of an HTTP upstream; Range and
 // the conditional headers are answered there.
-func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, b bucket.Bucket, req request) error {
+func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, b bucket.Bucket, req request, c *caller) error {
 	if !validKey(req.key) {
 		return noSuchKey()
 	}
-	q := r.URL.Query()
+	q := req.query
 	overrides := http.Header{}
 	for param, header := range responseOverrides {
 		if v := q.Get(param); v != "" {
@@ -49,7 +49,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, b bucket.Buc
 	if err != nil {
 		return server.WrapError(err, http.StatusServiceUnavailable, CodeServiceUnavailable, "the bucket's storage cannot be reached")
 	}
-	presigned := r.URL.Query().Has("X-Amz-Signature")
+	presigned := c.auth.Presigned
 	xw := &xmlErrors{ResponseWriter: w, r: r, t: req.target, ew: errorWriter{debug: h.Debug}}
 	xw.success = func(hd http.Header, status int) {
 		switch {
