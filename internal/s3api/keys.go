@@ -75,9 +75,10 @@ func randomString(alphabet string, n int) string {
 }
 
 // KeyRepo is the cached view of access keys. Lookups are answered from
-// memory; a key deleted on any instance leaves every instance's view as
-// soon as the store's change notification arrives (or its version poll
-// sees the change), well within a second.
+// memory, or from the store for a key not in memory yet; a key deleted on
+// any instance leaves every instance's view as soon as the store's change
+// notification arrives (or its version poll sees the change), well within
+// a second.
 type KeyRepo struct {
 	*store.Collection[AccessKey]
 }
@@ -93,6 +94,12 @@ func (r *KeyRepo) Lookup(ctx context.Context, id string) (AccessKey, bool, error
 		return AccessKey{}, false, nil
 	}
 	k, err := r.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// Made on another instance a moment ago, perhaps: a key is usable
+		// everywhere as soon as its creation has answered. (A deleted key
+		// leaves the snapshot when the change notification arrives.)
+		k, err = r.Fresh(ctx, id)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return AccessKey{}, false, nil
 	}

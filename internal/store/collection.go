@@ -89,6 +89,21 @@ func (c *Collection[T]) Get(ctx context.Context, id string) (T, error) {
 	return v, nil
 }
 
+// Fresh reads the record id from the store itself, past the snapshot
+// (ErrNotFound when it has none): for a record made on another instance a
+// moment ago, which this one's snapshot may not have yet.
+func (c *Collection[T]) Fresh(ctx context.Context, id string) (T, error) {
+	var v T
+	data, err := c.store.Get(ctx, c.kind, id)
+	if err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, fmt.Errorf("decode %s %q: %w", c.kind, id, err)
+	}
+	return v, nil
+}
+
 // List returns every record, ordered by id.
 func (c *Collection[T]) List(ctx context.Context) ([]T, error) {
 	snap, err := c.load(ctx)
